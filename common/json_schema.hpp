@@ -1,0 +1,59 @@
+// A small JSON Schema validator for the schemas custody ships as data.
+//
+// Supported keywords (JSON Schema 2020-12 subset, plus OpenAPI 3.0's
+// `nullable`): type, enum, const, properties, required, additionalProperties
+// (boolean or schema), minProperties, maxProperties, items, minItems, maxItems, minimum, maximum, minLength,
+// maxLength (in code points), pattern (ECMAScript regex, unanchored search as
+// the spec says), format "date-time" (RFC 3339 with an offset), allOf, anyOf,
+// oneOf, not, and $ref to a JSON pointer inside the same document
+// ("#/$defs/x", "#/components/schemas/X"). Unknown keywords are ignored, as
+// the spec requires for annotations. A schema using a keyword outside this
+// list is validated less strictly than a full implementation would.
+//
+// Thread-safety: a JsonSchema is immutable after construction except for its
+// regex cache, which is guarded by a mutex; validate() may run concurrently.
+#pragma once
+
+#include "common/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace custody {
+
+class JsonSchema {
+public:
+  // Wraps schema document `root`; validation starts at `root` itself, or at
+  // the JSON pointer `entry` inside it when given (e.g. "/$defs/collect").
+  explicit JsonSchema(nlohmann::json root, std::string entry = "");
+  // Parses `text` as a schema document.
+  static Result<JsonSchema> parse(std::string_view text, std::string entry = "");
+
+  // Returns the violations of `value` ("<json pointer>: <what>"), empty when valid.
+  [[nodiscard]] std::vector<std::string> validate(const nlohmann::json& value) const;
+  // As validate(), folded into one Errc::invalid_input error naming `what`.
+  [[nodiscard]] Result<void> check(const nlohmann::json& value, std::string_view what) const;
+
+private:
+  void walk(const nlohmann::json& schema, const nlohmann::json& value, const std::string& path,
+            std::vector<std::string>& errors, int depth) const;
+  const nlohmann::json* resolve(const std::string& ref) const;
+  bool regex_search(const std::string& pattern, const std::string& text) const;
+
+  struct RegexCache {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<const std::regex>> regexes;
+  };
+
+  std::shared_ptr<const nlohmann::json> m_root;
+  std::string m_entry;
+  std::shared_ptr<RegexCache> m_cache = std::make_shared<RegexCache>();
+};
+
+} // namespace custody

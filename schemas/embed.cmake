@@ -1,0 +1,13 @@
+# cmake -P script: writes OUT, a C++ file defining custody::schemas::find().
+set(body "// Generated from schemas/ by embed.cmake. Do not edit.\n#include \"schemas/embedded.hpp\"\n\nnamespace custody::schemas {\nnamespace {\nstruct File { std::string_view name; std::string_view text; };\nconstexpr File k_files[] = {\n")
+foreach(f IN LISTS FILES)
+  file(READ ${BASE}/${f} content)
+  string(FIND "${content}" ")custody_embed\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${f} contains the raw-string delimiter")
+  endif()
+  string(APPEND body "  {\"${f}\", R\"custody_embed(${content})custody_embed\"},\n")
+endforeach()
+string(APPEND body "};\n} // namespace\n\nstd::optional<std::string_view> find(std::string_view name) {\n  for (const File& f : k_files) {\n    if (f.name == name) {\n      return f.text;\n    }\n  }\n  return std::nullopt;\n}\n\n} // namespace custody::schemas\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

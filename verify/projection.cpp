@@ -1,0 +1,520 @@
+#include "verify/projection.hpp"
+
+#include "common/note.hpp"
+#include "common/time.hpp"
+
+#include <fmt/format.h>
+
+namespace custody::verify {
+
+namespace {
+
+// Every rule violation is reported as invalid input: the writer turns it into
+// "refused: ..." (exit 2, nothing written), the verifier into a finding.
+tl::unexpected<Error> refuse(std::string message) {
+  return fail(Errc::invalid_input, std::move(message));
+}
+
+std::string iso(int64_t ms) {
+  return format_rfc3339_ms(ms);
+}
+
+Json time_or_null(const std::optional<int64_t>& ms) {
+  return ms ? Json(iso(*ms)) : Json(nullptr);
+}
+
+Result<Json> must_get(ProjectionStore& store, Table table, const std::string& key,
+                      std::string_view what) {
+  CUSTODY_TRY_ASSIGN(auto doc, store.get(table, key));
+  if (!doc) {
+    return refuse(fmt::format("unknown {} '{}'", what, key));
+  }
+  return std::move(*doc);
+}
+
+// Statuses in runbook order; a transition goes one step forward, or back to open.
+int status_rank(std::string_view s) {
+  if (s == "open") {
+    return 0;
+  }
+  if (s == "contained") {
+    return 1;
+  }
+  if (s == "resolved") {
+    return 2;
+  }
+  if (s == "closed") {
+    return 3;
+  }
+  return -1;
+}
+
+bool transition_allowed(std::string_view from, std::string_view to) {
+  const int f = status_rank(from);
+  const int t = status_rank(to);
+  if (f < 0 || t < 0 || f == t) {
+    return false;
+  }
+  return t == f + 1 || t == 0;
+}
+
+Result<void> touch_incident(Json& inc, const Entry& e) {
+  inc["last_seq"] = e.seq;
+  inc["updated_at"] = iso(e.t_ms);
+  return {};
+}
+
+Result<void> apply_vault_init(const Entry& e, ProjectionStore& store) {
+  if (e.seq != 0) {
+    return refuse(fmt::format("vault_init may only be entry 0, found at seq {}", e.seq));
+  }
+  if (!e.incident.empty()) {
+    return refuse("vault_init must not name an incident");
+  }
+  const auto& f = e.fields;
+  auto vkey = note::parse_vkey(f.at("ledger_key").get<std::string>());
+  if (!vkey) {
+    return refuse("vault_init ledger_key: " + vkey.error().message);
+  }
+  if (vkey->name != e.origin) {
+    return refuse(fmt::format("vault_init ledger_key is named '{}', not the origin '{}'",
+                              vkey->name, e.origin));
+  }
+  auto raw = from_base64(f.at("public_key").get<std::string>());
+  if (!raw) {
+    return refuse("vault_init public_key is not base64");
+  }
+  CUSTODY_TRY_ASSIGN(const PublicKey pub, PublicKey::from_raw(as_bytes(*raw)));
+  if (pub.fingerprint() != e.kid) {
+    return refuse("vault_init kid is not the fingerprint of its public_key");
+  }
+  CUSTODY_TRY(store.put(Table::meta, "vault",
+                        Json{{"origin", e.origin},
+                             {"ledger_key", f.at("ledger_key")},
+                             {"created_at", iso(e.t_ms)},
+                             {"created_by", e.actor},
+                             {"tool", f.at("tool")},
+                             {"tool_version", f.at("tool_version")},
+                             {"host", f.at("host")},
+                             {"active_keys", 1}}));
+  return store.put(Table::keys, e.kid,
+                   Json{{"kid", e.kid},
+                        {"actor", e.actor},
+                        {"public_key", f.at("public_key")},
+                        {"comment", "first key, registered by vault_init"},
+                        {"registered_seq", 0},
+                        {"registered_by", e.actor},
+                        {"registered_at", iso(e.t_ms)},
+                        {"revoked", false},
+                        {"revoked_seq", nullptr},
+                        {"revoked_by", nullptr},
+                        {"revoked_at", nullptr},
+                        {"revoke_reason", nullptr}});
+}
+
+Result<void> apply_key_register(const Entry& e, ProjectionStore& store, Json& vault) {
+  const auto& f = e.fields;
+  const auto kid = f.at("kid").get<std::string>();
+  auto raw = from_base64(f.at("public_key").get<std::string>());
+  if (!raw) {
+    return refuse("key_register public_key is not base64");
+  }
+  CUSTODY_TRY_ASSIGN(const PublicKey pub, PublicKey::from_raw(as_bytes(*raw)));
+  if (pub.fingerprint() != kid) {
+    return refuse("key_register kid is not the fingerprint of its public_key");
+  }
+  CUSTODY_TRY_ASSIGN(auto existing, store.get(Table::keys, kid));
+  if (existing) {
+    return refuse(fmt::format("key {} is already registered (to {})", kid.substr(0, 16),
+                              existing->at("actor").get<std::string>()));
+  }
+  vault["active_keys"] = vault.at("active_keys").get<int64_t>() + 1;
+  CUSTODY_TRY(store.put(Table::meta, "vault", vault));
+  return store.put(Table::keys, kid,
+                   Json{{"kid", kid},
+                        {"actor", f.at("subject")},
+                        {"public_key", f.at("public_key")},
+                        {"comment", f.at("comment")},
+                        {"registered_seq", e.seq},
+                        {"registered_by", e.actor},
+                        {"registered_at", iso(e.t_ms)},
+                        {"revoked", false},
+                        {"revoked_seq", nullptr},
+                        {"revoked_by", nullptr},
+                        {"revoked_at", nullptr},
+                        {"revoke_reason", nullptr}});
+}
+
+Result<void> apply_key_revoke(const Entry& e, ProjectionStore& store, Json& vault) {
+  const auto& f = e.fields;
+  const auto kid = f.at("kid").get<std::string>();
+  CUSTODY_TRY_ASSIGN(Json key, must_get(store, Table::keys, kid, "key"));
+  if (key.at("actor") != f.at("subject")) {
+    return refuse(fmt::format("key {} belongs to {}, not {}", kid.substr(0, 16),
+                              key.at("actor").get<std::string>(),
+                              f.at("subject").get<std::string>()));
+  }
+  if (key.at("revoked").get<bool>()) {
+    return refuse(fmt::format("key {} of {} is already revoked", kid.substr(0, 16),
+                              key.at("actor").get<std::string>()));
+  }
+  const int64_t active = vault.at("active_keys").get<int64_t>();
+  if (active <= 1) {
+    return refuse("refusing to revoke the vault's last active key: nobody could sign again");
+  }
+  vault["active_keys"] = active - 1;
+  key["revoked"] = true;
+  key["revoked_seq"] = e.seq;
+  key["revoked_by"] = e.actor;
+  key["revoked_at"] = iso(e.t_ms);
+  key["revoke_reason"] = f.at("reason");
+  CUSTODY_TRY(store.put(Table::meta, "vault", vault));
+  return store.put(Table::keys, kid, key);
+}
+
+Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
+  const auto& f = e.fields;
+  const auto id = f.at("id").get<std::string>();
+  if (id != e.incident) {
+    return refuse(fmt::format("incident_open id {} differs from the entry's incident {}", id,
+                              e.incident));
+  }
+  CUSTODY_TRY_ASSIGN(const std::string expected, next_incident_id(e.t_ms, store));
+  if (id != expected) {
+    return refuse(fmt::format("incident id {} is not the next id for its UTC day ({})", id,
+                              expected));
+  }
+  const int64_t detected = f.at("detected_at_ms").get<int64_t>();
+  if (detected > e.t_ms) {
+    return refuse("detected_at is later than the time the incident is opened");
+  }
+  return store.put(Table::incidents, id,
+                   Json{{"id", id},
+                        {"severity", f.at("severity")},
+                        {"title", f.at("title")},
+                        {"status", "open"},
+                        {"detected_at", iso(detected)},
+                        {"contained_at", nullptr},
+                        {"resolved_at", nullptr},
+                        {"closed_at", nullptr},
+                        {"affected_systems", f.at("affected_systems")},
+                        {"affected_customers", f.at("affected_customers")},
+                        {"root_cause", f.at("root_cause")},
+                        {"playbook", f.at("playbook")},
+                        {"reporter", f.at("reporter")},
+                        {"commander", f.at("commander")},
+                        {"description", f.at("description")},
+                        {"opened_by", e.actor},
+                        {"opened_at", iso(e.t_ms)},
+                        {"opened_seq", e.seq},
+                        {"updated_at", iso(e.t_ms)},
+                        {"last_seq", e.seq},
+                        {"evidence_count", 0},
+                        {"history", Json::array()}});
+}
+
+Result<void> apply_incident_status(const Entry& e, ProjectionStore& store) {
+  const auto& f = e.fields;
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  const auto from = f.at("from").get<std::string>();
+  const auto to = f.at("to").get<std::string>();
+  const auto current = inc.at("status").get<std::string>();
+  if (from != current) {
+    return refuse(fmt::format("incident {} is {}, not {}", e.incident, current, from));
+  }
+  if (!transition_allowed(from, to)) {
+    return refuse(fmt::format("invalid status transition {} -> {} for {}: the status goes "
+                              "open -> contained -> resolved -> closed, or back to open",
+                              from, to, e.incident));
+  }
+  const int64_t at = f.at("at_ms").get<int64_t>();
+  if (at > e.t_ms) {
+    return refuse("a status change cannot be dated in the future of its entry");
+  }
+  const int64_t detected = *parse_rfc3339_ms(inc.at("detected_at").get<std::string>());
+  if (at < detected) {
+    return refuse(fmt::format("status change at {} is before the incident was detected ({})",
+                              iso(at), inc.at("detected_at").get<std::string>()));
+  }
+  const auto& history = inc.at("history");
+  if (!history.empty()) {
+    const int64_t last_at = *parse_rfc3339_ms(history.back().at("at").get<std::string>());
+    if (at < last_at) {
+      return refuse(fmt::format("status change at {} is before the previous one ({})", iso(at),
+                                iso(last_at)));
+    }
+  }
+  inc["status"] = to;
+  if (to == "open") {
+    // Reopened: later milestones are cleared (they stay in the history).
+    inc["contained_at"] = nullptr;
+    inc["resolved_at"] = nullptr;
+    inc["closed_at"] = nullptr;
+  } else {
+    inc[to + "_at"] = time_or_null(at);
+  }
+  inc["history"].push_back(Json{{"seq", e.seq},
+                                {"at", iso(at)},
+                                {"recorded_at", iso(e.t_ms)},
+                                {"actor", e.actor},
+                                {"from", from},
+                                {"to", to},
+                                {"note", f.at("note")}});
+  CUSTODY_TRY(touch_incident(inc, e));
+  return store.put(Table::incidents, e.incident, inc);
+}
+
+Result<void> apply_incident_update(const Entry& e, ProjectionStore& store) {
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  if (inc.at("status") == "closed") {
+    return refuse(fmt::format("incident {} is closed; reopen it before changing its record",
+                              e.incident));
+  }
+  for (const auto& [key, value] : e.fields.at("set").items()) {
+    inc[key] = value;
+  }
+  CUSTODY_TRY(touch_incident(inc, e));
+  return store.put(Table::incidents, e.incident, inc);
+}
+
+Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
+  const auto& f = e.fields;
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  if (inc.at("status") == "closed") {
+    return refuse(fmt::format("incident {} is closed: no evidence can be added; reopen it first",
+                              e.incident));
+  }
+  const int64_t n = inc.at("evidence_count").get<int64_t>() + 1;
+  const std::string item = f.at("item").get<std::string>();
+  if (f.at("n").get<int64_t>() != n || item != fmt::format("{}-E{}", e.incident, n)) {
+    return refuse(fmt::format("item {} is not the next item of {} (expected {}-E{})", item,
+                              e.incident, e.incident, n));
+  }
+  const bool snapshot = f.at("kind") == "cloud_snapshot";
+  if (f.at("sha256").is_null() != snapshot) {
+    return refuse("only a cloud snapshot may be recorded without a SHA-256");
+  }
+  const int64_t collected = f.at("collected_ms").get<int64_t>();
+  if (collected > e.t_ms) {
+    return refuse("evidence cannot be collected after it is recorded");
+  }
+  inc["evidence_count"] = n;
+  CUSTODY_TRY(touch_incident(inc, e));
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
+  return store.put(Table::items, item,
+                   Json{{"id", item},
+                        {"incident", e.incident},
+                        {"n", n},
+                        {"kind", f.at("kind")},
+                        {"sha256", f.at("sha256")},
+                        {"size", f.at("size")},
+                        {"source", f.at("source")},
+                        {"method", f.at("method")},
+                        {"tool", f.at("tool")},
+                        {"tool_version", f.at("tool_version")},
+                        {"collected_by", e.actor},
+                        {"collected_at", iso(collected)},
+                        {"recorded_at", iso(e.t_ms)},
+                        {"location", f.at("location")},
+                        {"original_name", f.at("original_name")},
+                        {"notes", f.at("notes")},
+                        {"seq", e.seq},
+                        {"access_count", 0}});
+}
+
+Result<Json> item_of_incident(const Entry& e, ProjectionStore& store) {
+  const auto id = e.fields.at("item").get<std::string>();
+  CUSTODY_TRY_ASSIGN(Json item, must_get(store, Table::items, id, "evidence item"));
+  if (item.at("incident") != e.incident) {
+    return refuse(fmt::format("item {} belongs to {}, not {}", id,
+                              item.at("incident").get<std::string>(), e.incident));
+  }
+  return item;
+}
+
+Result<void> apply_access(const Entry& e, ProjectionStore& store) {
+  CUSTODY_TRY_ASSIGN(Json item, item_of_incident(e, store));
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  const auto& f = e.fields;
+  item["access_count"] = item.at("access_count").get<int64_t>() + 1;
+  CUSTODY_TRY(store.put(Table::items, item.at("id").get<std::string>(), item));
+  CUSTODY_TRY(touch_incident(inc, e));
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
+  return store.put(Table::accesses, access_key(e.seq),
+                   Json{{"seq", e.seq},
+                        {"item", f.at("item")},
+                        {"incident", e.incident},
+                        {"actor", e.actor},
+                        {"at", iso(e.t_ms)},
+                        {"action", f.at("action")},
+                        {"purpose", f.at("purpose")},
+                        {"destination", f.at("destination")},
+                        {"host", f.at("host")},
+                        {"outcome", "pending"},
+                        {"result_seq", nullptr},
+                        {"result_at", nullptr},
+                        {"copy_sha256", nullptr},
+                        {"detail", ""}});
+}
+
+Result<void> apply_access_result(const Entry& e, ProjectionStore& store) {
+  const auto& f = e.fields;
+  const auto access_seq = f.at("access_seq").get<uint64_t>();
+  CUSTODY_TRY_ASSIGN(Json access,
+                     must_get(store, Table::accesses, access_key(access_seq), "access"));
+  if (access.at("item") != f.at("item")) {
+    return refuse(fmt::format("access {} was for {}, not {}", access_seq,
+                              access.at("item").get<std::string>(),
+                              f.at("item").get<std::string>()));
+  }
+  if (access.at("outcome") != "pending") {
+    return refuse(fmt::format("access {} already has a result", access_seq));
+  }
+  if (access.at("actor") != e.actor) {
+    return refuse(fmt::format("access {} was made by {}; only they can record its result",
+                              access_seq, access.at("actor").get<std::string>()));
+  }
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  if (access.at("incident") != e.incident) {
+    return refuse("access_result names a different incident than its access");
+  }
+  access["outcome"] = f.at("outcome");
+  access["result_seq"] = e.seq;
+  access["result_at"] = iso(e.t_ms);
+  access["copy_sha256"] = f.at("sha256");
+  access["detail"] = f.at("detail");
+  CUSTODY_TRY(touch_incident(inc, e));
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
+  return store.put(Table::accesses, access_key(access_seq), access);
+}
+
+} // namespace
+
+const char* table_name(Table table) {
+  switch (table) {
+  case Table::meta:
+    return "meta";
+  case Table::incidents:
+    return "incidents";
+  case Table::items:
+    return "items";
+  case Table::keys:
+    return "keys";
+  case Table::accesses:
+    return "accesses";
+  }
+  return "?";
+}
+
+Result<std::optional<Json>> MemoryProjection::get(Table table, const std::string& key) {
+  const auto& rows = m_tables.at(static_cast<size_t>(table));
+  auto it = rows.find(key);
+  if (it == rows.end()) {
+    return std::optional<Json>();
+  }
+  return std::optional<Json>(it->second);
+}
+
+Result<void> MemoryProjection::put(Table table, const std::string& key, const Json& doc) {
+  m_tables.at(static_cast<size_t>(table))[key] = doc;
+  return {};
+}
+
+Result<uint64_t> MemoryProjection::count_prefix(Table table, const std::string& prefix) {
+  const auto& rows = m_tables.at(static_cast<size_t>(table));
+  uint64_t n = 0;
+  for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix);
+       ++it) {
+    ++n;
+  }
+  return n;
+}
+
+std::string access_key(uint64_t seq) {
+  return fmt::format("{:012}", seq);
+}
+
+Result<Json> vault_doc(ProjectionStore& store) {
+  CUSTODY_TRY_ASSIGN(auto doc, store.get(Table::meta, "vault"));
+  if (!doc) {
+    return fail(Errc::corrupt, "the ledger has no vault_init entry");
+  }
+  return std::move(*doc);
+}
+
+Result<std::string> next_incident_id(int64_t t_ms, ProjectionStore& store) {
+  const std::string prefix = fmt::format("INC-{}-", format_utc_day(t_ms));
+  CUSTODY_TRY_ASSIGN(const uint64_t count, store.count_prefix(Table::incidents, prefix));
+  return fmt::format("{}{}", prefix, count + 1);
+}
+
+Result<PublicKey> signer_key(const Entry& e, ProjectionStore& store) {
+  if (e.type == "vault_init") {
+    auto raw = from_base64(e.fields.at("public_key").get<std::string>());
+    if (!raw) {
+      return refuse("vault_init public_key is not base64");
+    }
+    return PublicKey::from_raw(as_bytes(*raw));
+  }
+  CUSTODY_TRY_ASSIGN(auto key, store.get(Table::keys, e.kid));
+  if (!key) {
+    return refuse(fmt::format("key {} is not registered in this vault", e.kid.substr(0, 16)));
+  }
+  if (key->at("actor") != e.actor) {
+    return refuse(fmt::format("key {} is registered to {}, not to {}", e.kid.substr(0, 16),
+                              key->at("actor").get<std::string>(), e.actor));
+  }
+  if (key->at("revoked").get<bool>()) {
+    return refuse(fmt::format("key {} of {} was revoked at entry {}", e.kid.substr(0, 16),
+                              e.actor, key->at("revoked_seq").get<uint64_t>()));
+  }
+  auto raw = from_base64(key->at("public_key").get<std::string>());
+  if (!raw) {
+    return fail(Errc::corrupt, "registered public key is not base64");
+  }
+  return PublicKey::from_raw(as_bytes(*raw));
+}
+
+Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
+  if (e.type == "vault_init") {
+    return apply_vault_init(e, store);
+  }
+  CUSTODY_TRY_ASSIGN(Json vault, vault_doc(store));
+  if (vault.at("origin") != e.origin) {
+    return refuse(fmt::format("entry {} names origin '{}', but this vault is '{}'", e.seq, e.origin,
+                              vault.at("origin").get<std::string>()));
+  }
+  const bool about_incident = e.type.starts_with("incident_") || e.type == "collect"
+                              || e.type.starts_with("access");
+  if (about_incident != !e.incident.empty()) {
+    return refuse(fmt::format("{} entries {} name an incident", e.type,
+                              about_incident ? "must" : "must not"));
+  }
+  if (e.type == "key_register") {
+    return apply_key_register(e, store, vault);
+  }
+  if (e.type == "key_revoke") {
+    return apply_key_revoke(e, store, vault);
+  }
+  if (e.type == "incident_open") {
+    return apply_incident_open(e, store);
+  }
+  if (e.type == "incident_status") {
+    return apply_incident_status(e, store);
+  }
+  if (e.type == "incident_update") {
+    return apply_incident_update(e, store);
+  }
+  if (e.type == "collect") {
+    return apply_collect(e, store);
+  }
+  if (e.type == "access") {
+    return apply_access(e, store);
+  }
+  if (e.type == "access_result") {
+    return apply_access_result(e, store);
+  }
+  return refuse(fmt::format("unknown entry type '{}'", e.type));
+}
+
+} // namespace custody::verify

@@ -1,0 +1,83 @@
+// Projections: the state a ledger describes (vault identity, keys, incidents,
+// evidence items, accesses), folded from its entries in order.
+//
+// apply_entry() is the single definition of custody's rules. The writer runs it
+// inside the append transaction against the SQLite projection tables, so an
+// invalid request (a closed incident, a revoked key, a bad status transition)
+// is refused before anything is written. The verifier runs it against an
+// in-memory store built from the ledger alone, then compares that store with
+// the tables in the vault (an out-of-band edit shows up as a difference).
+//
+// Every projection row is a canonical JSON document under a text key; the
+// documents are described in schemas/FORMAT.md §"Projections".
+//
+// Thread-safety: a ProjectionStore is used by one thread at a time.
+#pragma once
+
+#include "common/ed25519.hpp"
+#include "common/result.hpp"
+#include "verify/entry.hpp"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace custody::verify {
+
+enum class Table { meta, incidents, items, keys, accesses };
+inline constexpr std::array<Table, 5> k_all_tables = {Table::meta, Table::incidents, Table::items,
+                                                     Table::keys, Table::accesses};
+// Returns the SQL table name of `table`.
+const char* table_name(Table table);
+
+class ProjectionStore {
+public:
+  ProjectionStore() = default;
+  ProjectionStore(const ProjectionStore&) = delete;
+  ProjectionStore& operator=(const ProjectionStore&) = delete;
+  virtual ~ProjectionStore() = default;
+
+  // Returns the document stored under `key`, or nullopt.
+  virtual Result<std::optional<Json>> get(Table table, const std::string& key) = 0;
+  // Stores `doc` under `key`, replacing any previous document.
+  virtual Result<void> put(Table table, const std::string& key, const Json& doc) = 0;
+  // Returns the number of keys of `table` that start with `prefix`.
+  virtual Result<uint64_t> count_prefix(Table table, const std::string& prefix) = 0;
+};
+
+class MemoryProjection final : public ProjectionStore {
+public:
+  Result<std::optional<Json>> get(Table table, const std::string& key) override;
+  Result<void> put(Table table, const std::string& key, const Json& doc) override;
+  Result<uint64_t> count_prefix(Table table, const std::string& prefix) override;
+
+  [[nodiscard]] const std::map<std::string, Json>& rows(Table table) const {
+    return m_tables.at(static_cast<size_t>(table));
+  }
+
+private:
+  std::array<std::map<std::string, Json>, k_all_tables.size()> m_tables;
+};
+
+// Returns the key of the access row for access entry `seq` (zero-padded).
+std::string access_key(uint64_t seq);
+
+// Returns the public key that must have signed `entry`: for the genesis entry
+// the key it introduces; otherwise the registered key `entry.kid`, which must
+// belong to `entry.actor` and not be revoked. Fails (Errc::invalid_input) with
+// the reason otherwise.
+Result<PublicKey> signer_key(const Entry& entry, ProjectionStore& store);
+
+// Checks `entry` against the rules for its type given the state in `store`,
+// then updates `store`. On error `store` may be partly updated: callers roll
+// back (the writer) or stop folding (the verifier).
+Result<void> apply_entry(const Entry& entry, ProjectionStore& store);
+
+// Returns the next incident id for the UTC day of `t_ms` ("INC-YYYY-MM-DD-N").
+Result<std::string> next_incident_id(int64_t t_ms, ProjectionStore& store);
+
+// Returns the vault document (origin, ledger key, ...), or an error before genesis.
+Result<Json> vault_doc(ProjectionStore& store);
+
+} // namespace custody::verify

@@ -25,6 +25,32 @@ Result<void> write_all(int fd, std::string_view data, std::string_view what) {
   return {};
 }
 
+Result<std::string> read_small_file(const std::filesystem::path& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    return fail_errno("open " + path.string());
+  }
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail_errno("read " + path.string());
+    }
+    if (n == 0) {
+      return out;
+    }
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      return fail(Errc::invalid_input,
+                  fmt::format("{}: larger than {} bytes", path.string(), max_bytes));
+    }
+  }
+}
+
 Result<void> fsync_dir(const std::filesystem::path& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {

@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 
@@ -27,6 +28,9 @@ Result<void> fsync_dir(const std::filesystem::path& dir);
 
 // Creates `dir` and missing parents with mode `mode` (existing ones are left alone).
 Result<void> make_dirs(const std::filesystem::path& dir, mode_t mode);
+
+// Reads the whole of `path`, failing if it is larger than `max_bytes`.
+Result<std::string> read_small_file(const std::filesystem::path& path, size_t max_bytes);
 
 // Writes all of `data` to `fd`, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::string_view data, std::string_view what);

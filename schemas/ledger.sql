@@ -38,26 +38,29 @@ CREATE TRIGGER checkpoints_grow BEFORE INSERT ON checkpoints
     OR NEW.tree_size > (SELECT COUNT(*) FROM ledger)
   BEGIN SELECT RAISE(ABORT, 'custody checkpoint size must grow and not exceed the ledger'); END;
 
--- Projections: one canonical JSON document per row, keyed. Typed columns are
--- generated from the document, so they cannot disagree with it.
+-- Projections: one canonical JSON document per row, keyed. The typed columns
+-- beside it are copies of document fields (for queries and indexes), written
+-- by the same code and compared by the verifier (verify/projection.cpp,
+-- projection_columns). They are not generated columns because SQLite refuses
+-- json_extract() in the schema when trusted_schema is OFF, as it is here.
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   doc TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE incidents (
-  key    TEXT PRIMARY KEY,                             -- INC-YYYY-MM-DD-N
-  doc    TEXT NOT NULL,                                -- incident.schema.json
-  status TEXT GENERATED ALWAYS AS (json_extract(doc, '$.status')) VIRTUAL,
-  opened_seq INTEGER GENERATED ALWAYS AS (json_extract(doc, '$.opened_seq')) VIRTUAL
+  key        TEXT PRIMARY KEY,                         -- INC-YYYY-MM-DD-N
+  doc        TEXT NOT NULL,                            -- incident.schema.json
+  status     TEXT NOT NULL,
+  opened_seq INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE items (
   key      TEXT PRIMARY KEY,                           -- INC-YYYY-MM-DD-N-E<n>
   doc      TEXT NOT NULL,
-  incident TEXT GENERATED ALWAYS AS (json_extract(doc, '$.incident')) VIRTUAL,
-  n        INTEGER GENERATED ALWAYS AS (json_extract(doc, '$.n')) VIRTUAL,
-  sha256   TEXT GENERATED ALWAYS AS (json_extract(doc, '$.sha256')) VIRTUAL
+  incident TEXT NOT NULL,
+  n        INTEGER NOT NULL,
+  sha256   TEXT                                        -- NULL for a cloud snapshot
 ) STRICT;
 CREATE INDEX items_by_incident ON items (incident, n);
 CREATE INDEX items_by_sha256 ON items (sha256);
@@ -65,13 +68,15 @@ CREATE INDEX items_by_sha256 ON items (sha256);
 CREATE TABLE keys (
   key   TEXT PRIMARY KEY,                              -- key fingerprint (kid)
   doc   TEXT NOT NULL,
-  actor TEXT GENERATED ALWAYS AS (json_extract(doc, '$.actor')) VIRTUAL
+  actor TEXT NOT NULL
 ) STRICT;
 CREATE INDEX keys_by_actor ON keys (actor);
 
 CREATE TABLE accesses (
-  key  TEXT PRIMARY KEY,                               -- seq of the access entry, zero-padded to 12 digits
-  doc  TEXT NOT NULL,
-  item TEXT GENERATED ALWAYS AS (json_extract(doc, '$.item')) VIRTUAL
+  key      TEXT PRIMARY KEY,                           -- seq of the access entry, zero-padded to 12 digits
+  doc      TEXT NOT NULL,
+  item     TEXT NOT NULL,
+  incident TEXT NOT NULL
 ) STRICT;
 CREATE INDEX accesses_by_item ON accesses (item);
+CREATE INDEX accesses_by_incident ON accesses (incident);

@@ -406,6 +406,26 @@ const char* table_name(Table table) {
   return "?";
 }
 
+std::span<const Column> projection_columns(Table table) {
+  static constexpr Column k_incidents[] = {{"status", "status"}, {"opened_seq", "opened_seq"}};
+  static constexpr Column k_items[] = {{"incident", "incident"}, {"n", "n"}, {"sha256", "sha256"}};
+  static constexpr Column k_keys[] = {{"actor", "actor"}};
+  static constexpr Column k_accesses[] = {{"item", "item"}, {"incident", "incident"}};
+  switch (table) {
+  case Table::meta:
+    return {};
+  case Table::incidents:
+    return k_incidents;
+  case Table::items:
+    return k_items;
+  case Table::keys:
+    return k_keys;
+  case Table::accesses:
+    return k_accesses;
+  }
+  return {};
+}
+
 Result<std::optional<Json>> MemoryProjection::get(Table table, const std::string& key) {
   const auto& rows = m_tables.at(static_cast<size_t>(table));
   auto it = rows.find(key);

@@ -21,6 +21,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace custody::verify {
@@ -30,6 +31,15 @@ inline constexpr std::array<Table, 5> k_all_tables = {Table::meta, Table::incide
                                                      Table::keys, Table::accesses};
 // Returns the SQL table name of `table`.
 const char* table_name(Table table);
+
+// A typed SQL column stored beside a projection document: a copy of the
+// document's top-level field `field` (for queries and indexes).
+struct Column {
+  const char* name;
+  const char* field;
+};
+// Returns the typed columns of `table` (schemas/ledger.sql), in order.
+std::span<const Column> projection_columns(Table table);
 
 class ProjectionStore {
 public:

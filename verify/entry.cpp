@@ -7,30 +7,30 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <memory>
+#include <mutex>
 
 namespace custody::verify {
 
 namespace {
 
+// Returns the parsed embedded schema `name`; a name that is not embedded (or,
+// impossibly, does not parse: schemas_test.cpp parses every one) yields a
+// schema that rejects everything. Parsed once per name, then shared.
 const JsonSchema& schema_named(const std::string& name) {
-  // Built once on first use; the embedded texts are compiled in and valid
-  // (schemas_test.cpp parses every one), so a parse failure here is a bug.
-  static const std::map<std::string, JsonSchema> k_cache = [] {
-    std::map<std::string, JsonSchema> m;
-    for (const char* n : {"entry.schema.json", "entries/vault_init.schema.json",
-                          "entries/key_register.schema.json", "entries/key_revoke.schema.json",
-                          "entries/incident_open.schema.json", "entries/incident_status.schema.json",
-                          "entries/incident_update.schema.json", "entries/collect.schema.json",
-                          "entries/access.schema.json", "entries/access_result.schema.json"}) {
-      auto text = schemas::find(n);
-      auto parsed = JsonSchema::parse(text.value_or("false"));
-      m.emplace(n, parsed ? std::move(*parsed) : JsonSchema(Json(false)));
-    }
-    return m;
-  }();
-  static const JsonSchema k_reject(Json(false));
-  auto it = k_cache.find(name);
-  return it == k_cache.end() ? k_reject : it->second;
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<JsonSchema>> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto text = schemas::find(name);
+    auto parsed = text ? JsonSchema::parse(*text) : Result<JsonSchema>(fail(Errc::not_found, name));
+    it = cache
+           .emplace(name, std::make_unique<JsonSchema>(parsed ? std::move(*parsed)
+                                                              : JsonSchema(Json(false))))
+           .first;
+  }
+  return *it->second;
 }
 
 Json to_json(const Entry& e) {

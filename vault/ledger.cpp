@@ -229,7 +229,7 @@ Result<Ledger> Ledger::open(const std::filesystem::path& db_path) {
 Result<std::vector<Appended>> Ledger::append(const Signer& signer, const Builder& build) {
   CUSTODY_TRY_ASSIGN(auto tx, sql::Transaction::begin_immediate(m_db));
   CUSTODY_TRY_ASSIGN(Tip tip, read_tip(m_db));
-  const int64_t now = now_ms();
+  const int64_t now = m_clock ? m_clock() : now_ms();
   CUSTODY_TRY(check_clock(now, tip.t_ms, "append to the ledger"));
 
   SqlProjection store(m_db);
@@ -319,7 +319,7 @@ Result<CheckpointInfo> Ledger::checkpoint(const SigningKey& ledger_key) {
   if (previous && previous->checkpoint.size == tip.size) {
     return std::move(*previous);
   }
-  const int64_t now = now_ms();
+  const int64_t now = m_clock ? m_clock() : now_ms();
   CUSTODY_TRY(check_clock(now, tip.t_ms, "sign a checkpoint"));
   if (previous) {
     CUSTODY_TRY(check_clock(now, previous->t_ms, "sign a checkpoint"));

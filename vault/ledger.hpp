@@ -110,6 +110,12 @@ public:
     return m_db;
   }
 
+  // Replaces the clock entries are stamped with (UTC ms). For tests that need
+  // a clock that goes backwards; the CLI never calls it.
+  void set_clock(std::function<int64_t()> clock) {
+    m_clock = std::move(clock);
+  }
+
 private:
   Ledger(sql::Db db, std::string origin)
     : m_db(std::move(db)),
@@ -117,6 +123,7 @@ private:
 
   sql::Db m_db;
   std::string m_origin;
+  std::function<int64_t()> m_clock;
 };
 
 // Returns the ledger key's verifier-key string for `origin`.

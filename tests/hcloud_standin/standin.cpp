@@ -2161,7 +2161,8 @@ Reply Project::control(const Request& req) {
       f.reset_after_s = spec.value("reset_after_s", int64_t{-1});
       f.delay_ms = spec.value("delay_ms", int64_t{0});
       f.drop = spec.value("drop", false);
-      for (const auto& [k, v] : spec.value("headers", json::object()).items()) {
+      const json headers = spec.value("headers", json::object());
+      for (const auto& [k, v] : headers.items()) {
         f.headers[k] = v.get<std::string>();
       }
       if (f.body != "json" && f.body != "bare" && f.body != "text") {
@@ -2195,7 +2196,8 @@ Reply Project::control(const Request& req) {
     if (body.contains("action_ms")) {
       m_cfg.action_ms = body.at("action_ms").get<int64_t>();
     }
-    for (const auto& [k, v] : body.value("command_ms", json::object()).items()) {
+    const json command_ms = body.value("command_ms", json::object());
+    for (const auto& [k, v] : command_ms.items()) {
       m_cfg.command_ms[k] = v.get<int64_t>();
     }
     if (body.contains("shutdown_off_ms")) {

@@ -2,6 +2,8 @@
 
 #include "tests/testutil.hpp"
 
+#include <doctest/doctest.h>
+
 #include <curl/curl.h>
 
 #include <fmt/format.h>
@@ -170,18 +172,29 @@ StandinProcess::StandinProcess(const StandinOptions& options)
 }
 
 StandinProcess::~StandinProcess() {
-  if (m_pid > 0) {
-    ::kill(m_pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500; ++i) {
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        return;
-      }
+  if (m_pid <= 0) {
+    return;
+  }
+  ::kill(m_pid, SIGTERM);
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 500 && !exited; ++i) {
+    exited = ::waitpid(m_pid, &status, WNOHANG) == m_pid;
+    if (!exited) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+  }
+  if (!exited) {
     ::kill(m_pid, SIGKILL);
     ::waitpid(m_pid, &status, 0);
   }
+  // A crash or a sanitizer report inside the stand-in would otherwise only
+  // show up as a dropped connection in the test.
+  const std::string err = stderr_text();
+  const bool sanitizer = err.find("runtime error:") != std::string::npos || err.find("Sanitizer") != std::string::npos;
+  CHECK_MESSAGE(!sanitizer, "hcloud-standin reported: " << err.substr(0, 4000));
+  CHECK_MESSAGE(exited, "hcloud-standin did not stop on SIGTERM");
+  CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), "hcloud-standin exit status " << status);
 }
 
 std::string StandinProcess::endpoint() const {

@@ -12,11 +12,10 @@
 #include "common/time.hpp"
 #include "common/version.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <curl/curl.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -65,8 +64,9 @@ std::string sanitize(std::string_view text, size_t cap = k_max_remote_text) {
 std::string url_encode(std::string_view s) {
   std::string out;
   for (char c : s) {
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-                            || c == '_' || c == '.' || c == '~';
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                            || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                            || c == '.' || c == '~';
     if (unreserved) {
       out += c;
     } else {
@@ -111,7 +111,8 @@ std::string summarize_details(const json& details) {
     return "";
   }
   std::string out;
-  if (auto fields = details.find("fields"); fields != details.end() && fields->is_array()) {
+  if (auto fields = details.find("fields");
+      fields != details.end() && fields->is_array()) {
     out = "fields: ";
     size_t n = 0;
     for (const auto& f : *fields) {
@@ -120,8 +121,11 @@ std::string summarize_details(const json& details) {
         break;
       }
       out += n > 1 ? ", " : "";
-      out += f.is_object() && f.contains("name") && f.at("name").is_string() ? f.at("name").get<std::string>() : "?";
-      if (f.is_object() && f.contains("messages") && f.at("messages").is_array()) {
+      out += f.is_object() && f.contains("name") && f.at("name").is_string()
+                 ? f.at("name").get<std::string>()
+                 : "?";
+      if (f.is_object() && f.contains("messages")
+          && f.at("messages").is_array()) {
         std::string msgs;
         for (const auto& m : f.at("messages")) {
           if (m.is_string()) {
@@ -135,7 +139,8 @@ std::string summarize_details(const json& details) {
     }
     return sanitize(out);
   }
-  if (auto limits = details.find("limits"); limits != details.end() && limits->is_array()) {
+  if (auto limits = details.find("limits");
+      limits != details.end() && limits->is_array()) {
     out = "limits: ";
     for (const auto& l : *limits) {
       if (l.is_object() && l.contains("name") && l.at("name").is_string()) {
@@ -144,7 +149,8 @@ std::string summarize_details(const json& details) {
     }
     return sanitize(out);
   }
-  if (auto ann = details.find("announcement"); ann != details.end() && ann->is_string()) {
+  if (auto ann = details.find("announcement");
+      ann != details.end() && ann->is_string()) {
     return sanitize("announcement: " + ann->get<std::string>());
   }
   return sanitize(details.dump(), 200);
@@ -157,7 +163,8 @@ Errc errc_for(long status, const std::string& code) {
   if (code == "invalid_input" || code == "json_error" || status == 400) {
     return Errc::invalid_input;
   }
-  if (status == 409 || status == 423 || code == "uniqueness_error" || code == "conflict") {
+  if (status == 409 || status == 423 || code == "uniqueness_error"
+      || code == "conflict") {
     return Errc::conflict;
   }
   return Errc::remote;
@@ -202,7 +209,8 @@ size_t write_cb(char* ptr, size_t size, size_t nmemb, void* userdata) noexcept {
   }
 }
 
-size_t header_cb(char* buffer, size_t size, size_t nitems, void* userdata) noexcept {
+size_t
+header_cb(char* buffer, size_t size, size_t nitems, void* userdata) noexcept {
   try {
     auto* sink = static_cast<Sink*>(userdata);
     const size_t n = size * nitems;
@@ -223,7 +231,9 @@ size_t header_cb(char* buffer, size_t size, size_t nitems, void* userdata) noexc
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty()
+           && (value.back() == '\r' || value.back() == '\n'
+               || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     sink->headers[name] = std::string(value);
@@ -233,7 +243,9 @@ size_t header_cb(char* buffer, size_t size, size_t nitems, void* userdata) noexc
   }
 }
 
-std::optional<int64_t> header_int(const std::map<std::string, std::string>& headers, const std::string& name) {
+std::optional<int64_t>
+header_int(const std::map<std::string, std::string>& headers,
+           const std::string& name) {
   auto it = headers.find(name);
   if (it == headers.end() || it->second.empty() || it->second.size() > 18) {
     return std::nullopt;
@@ -251,7 +263,9 @@ std::optional<int64_t> header_int(const std::map<std::string, std::string>& head
 // Calls `parse` and turns a nlohmann exception (a value of an unexpected
 // type deep inside) into an Errc::remote error.
 template<typename T>
-Result<T> parse_safely(Result<T> (*parse)(const json&), const json& j, const std::string& what) {
+Result<T> parse_safely(Result<T> (*parse)(const json&),
+                       const json& j,
+                       const std::string& what) {
   try {
     auto r = parse(j);
     if (!r) {
@@ -259,7 +273,9 @@ Result<T> parse_safely(Result<T> (*parse)(const json&), const json& j, const std
     }
     return r;
   } catch (const json::exception& e) {
-    return fail(Errc::remote, fmt::format("{}: malformed response: {}", what, sanitize(e.what())));
+    return fail(
+        Errc::remote,
+        fmt::format("{}: malformed response: {}", what, sanitize(e.what())));
   }
 }
 
@@ -281,7 +297,9 @@ std::string id_list(const std::vector<int64_t>& ids) {
 } // namespace
 
 Clock Clock::system() {
-  return Clock{[] { return custody::now_ms(); }, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }};
+  return Clock{
+      [] { return custody::now_ms(); },
+      [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }};
 }
 
 std::string describe_api_error(const ApiError& error) {
@@ -305,7 +323,8 @@ struct Client::Impl {
     std::string path; // relative to the endpoint, with query
     std::optional<json> body;
     std::string what; // for errors: "get server 42"
-    std::vector<int64_t> lock_servers; // servers whose running actions a 423 waits for
+    std::vector<int64_t>
+        lock_servers; // servers whose running actions a 423 waits for
   };
 
   struct Response {
@@ -322,11 +341,11 @@ struct Client::Impl {
   };
 
   Impl(Token t, ClientOptions o, CurlPtr c)
-    : token(std::move(t)),
-      opt(std::move(o)),
-      curl(std::move(c)),
-      rng(opt.jitter_seed != 0 ? opt.jitter_seed : std::random_device{}()),
-      log(opt.logger ? opt.logger : spdlog::default_logger()) {}
+      : token(std::move(t)),
+        opt(std::move(o)),
+        curl(std::move(c)),
+        rng(opt.jitter_seed != 0 ? opt.jitter_seed : std::random_device{}()),
+        log(opt.logger ? opt.logger : spdlog::default_logger()) {}
 
   Token token;
   ClientOptions opt;
@@ -347,8 +366,10 @@ struct Client::Impl {
                                          const std::string& key,
                                          Result<T> (*parse)(const json&),
                                          const std::string& what);
-  Result<Reply<std::vector<Action>>> fetch_actions(const std::vector<int64_t>& ids);
-  Result<Reply<std::vector<Action>>> poll(const std::vector<int64_t>& ids, const WaitOptions& options);
+  Result<Reply<std::vector<Action>>>
+  fetch_actions(const std::vector<int64_t>& ids);
+  Result<Reply<std::vector<Action>>> poll(const std::vector<int64_t>& ids,
+                                          const WaitOptions& options);
 
   template<typename T>
   Result<Reply<T>> get_one(const std::string& path,
@@ -356,13 +377,21 @@ struct Client::Impl {
                            Result<T> (*parse)(const json&),
                            const std::string& what) {
     CUSTODY_TRY_ASSIGN(auto resp, call({"GET", path, std::nullopt, what, {}}));
-    CUSTODY_TRY_ASSIGN(T value, parse_safely(parse, resp.parsed.is_object() ? resp.parsed.value(key, json()) : json(), what));
+    CUSTODY_TRY_ASSIGN(T value,
+                       parse_safely(parse,
+                                    resp.parsed.is_object()
+                                        ? resp.parsed.value(key, json())
+                                        : json(),
+                                    what));
     return Reply<T>{std::move(value), {std::move(resp.body)}};
   }
 
   Result<Reply<Action>> action_call(const Call& c) {
     CUSTODY_TRY_ASSIGN(auto resp, call(c));
-    CUSTODY_TRY_ASSIGN(Action a, parse_safely(parse_action, resp.parsed.value("action", json()), c.what));
+    CUSTODY_TRY_ASSIGN(Action a,
+                       parse_safely(parse_action,
+                                    resp.parsed.value("action", json()),
+                                    c.what));
     return Reply<Action>{std::move(a), {std::move(resp.body)}};
   }
 
@@ -377,11 +406,13 @@ struct Client::Impl {
       CUSTODY_TRY_ASSIGN(Action action, parse_safely(parse_action, a, c.what));
       actions.push_back(std::move(action));
     }
-    return Reply<std::vector<Action>>{std::move(actions), {std::move(resp.body)}};
+    return Reply<std::vector<Action>>{std::move(actions),
+                                      {std::move(resp.body)}};
   }
 };
 
-Client::Impl::Attempt Client::Impl::perform(const Call& c, const std::string& body_text) {
+Client::Impl::Attempt Client::Impl::perform(const Call& c,
+                                            const std::string& body_text) {
   Attempt a;
   a.sink.cap = opt.max_response_bytes;
   std::array<char, CURL_ERROR_SIZE> errbuf{};
@@ -406,8 +437,11 @@ Client::Impl::Attempt Client::Impl::perform(const Call& c, const std::string& bo
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(opt.request_timeout.count()));
+  curl_easy_setopt(h,
+                   CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(opt.connect_timeout.count()));
+  curl_easy_setopt(
+      h, CURLOPT_TIMEOUT_MS, static_cast<long>(opt.request_timeout.count()));
   curl_easy_setopt(h, CURLOPT_USERAGENT, opt.user_agent.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
@@ -419,7 +453,9 @@ Client::Impl::Attempt Client::Impl::perform(const Call& c, const std::string& bo
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &a.sink);
   if (c.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_text.size()));
+    curl_easy_setopt(h,
+                     CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body_text.size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_text.c_str());
   } else if (c.method != "GET") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c.method.c_str());
@@ -428,9 +464,11 @@ Client::Impl::Attempt Client::Impl::perform(const Call& c, const std::string& bo
   a.rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
   if (a.rc != CURLE_OK) {
-    a.curl_error = errbuf[0] != '\0' ? std::string(errbuf.data()) : std::string(curl_easy_strerror(a.rc));
+    a.curl_error = errbuf[0] != '\0' ? std::string(errbuf.data())
+                                     : std::string(curl_easy_strerror(a.rc));
     if (a.sink.overflow) {
-      a.curl_error = fmt::format("response larger than {} bytes", opt.max_response_bytes);
+      a.curl_error =
+          fmt::format("response larger than {} bytes", opt.max_response_bytes);
     }
   }
   // Drop the token and our stack buffers from the handle before returning.
@@ -470,7 +508,8 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
     ex.response_sha256 = to_hex(sha256(a.sink.body));
     ex.ratelimit_remaining = header_int(a.sink.headers, "ratelimit-remaining");
     for (const char* name : {"x-correlation-id", "x-request-id"}) {
-      if (auto it = a.sink.headers.find(name); it != a.sink.headers.end() && ex.correlation_id.empty()) {
+      if (auto it = a.sink.headers.find(name);
+          it != a.sink.headers.end() && ex.correlation_id.empty()) {
         ex.correlation_id = sanitize(it->second, 128);
       }
     }
@@ -479,10 +518,13 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
                c.path,
                ex.status,
                ex.finished_ms - ex.started_ms,
-               ex.correlation_id.empty() ? "" : " (correlation " + ex.correlation_id + ")");
+               ex.correlation_id.empty()
+                   ? ""
+                   : " (correlation " + ex.correlation_id + ")");
 
-    std::optional<std::chrono::milliseconds> delay; // set = retry after this long
-    bool locked = false;                              // 423: wait for the running action, then retry
+    std::optional<std::chrono::milliseconds>
+        delay;           // set = retry after this long
+    bool locked = false; // 423: wait for the running action, then retry
     if (a.rc != CURLE_OK) {
       ex.transport_error = sanitize(a.curl_error);
       failure = fmt::format("{} {}: {}", c.method, c.path, ex.transport_error);
@@ -496,11 +538,21 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
       if (!resp.body.empty()) {
         resp.parsed = json::parse(resp.body, nullptr, false);
         if (resp.parsed.is_discarded() || !resp.parsed.is_object()) {
-          return fail(Errc::remote,
-                      fmt::format("{}: {} {}: HTTP {} response is not a JSON object", c.what, c.method, c.path, a.status));
+          return fail(
+              Errc::remote,
+              fmt::format("{}: {} {}: HTTP {} response is not a JSON object",
+                          c.what,
+                          c.method,
+                          c.path,
+                          a.status));
         }
       } else if (a.status != 204) {
-        return fail(Errc::remote, fmt::format("{}: {} {}: HTTP {} with an empty body", c.what, c.method, c.path, a.status));
+        return fail(Errc::remote,
+                    fmt::format("{}: {} {}: HTTP {} with an empty body",
+                                c.what,
+                                c.method,
+                                c.path,
+                                a.status));
       }
       return resp;
     } else {
@@ -508,22 +560,29 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
       ae.http_status = a.status;
       ae.correlation_id = ex.correlation_id;
       const json body = json::parse(a.sink.body, nullptr, false);
-      if (!body.is_discarded() && body.is_object() && body.contains("error") && body.at("error").is_object()) {
+      if (!body.is_discarded() && body.is_object() && body.contains("error")
+          && body.at("error").is_object()) {
         const json& e = body.at("error");
-        ae.code = e.contains("code") && e.at("code").is_string() ? e.at("code").get<std::string>() : "";
-        ae.message = e.contains("message") && e.at("message").is_string() ? e.at("message").get<std::string>() : "";
+        ae.code = e.contains("code") && e.at("code").is_string()
+                      ? e.at("code").get<std::string>()
+                      : "";
+        ae.message = e.contains("message") && e.at("message").is_string()
+                         ? e.at("message").get<std::string>()
+                         : "";
         ae.details = e.value("details", json());
         ex.api_error_code = sanitize(ae.code, 64);
         failure = describe_api_error(ae);
       } else if (a.sink.body.empty()) {
         failure = fmt::format("HTTP {} (no error body)", a.status);
       } else {
-        failure = fmt::format("HTTP {}: {}", a.status, sanitize(a.sink.body, 120));
+        failure =
+            fmt::format("HTTP {}: {}", a.status, sanitize(a.sink.body, 120));
       }
       errc = errc_for(a.status, ae.code);
       const std::string code = ae.code;
       last_error = std::move(ae);
-      if (a.status == 502 || a.status == 504 || code == "conflict" || code == "bad_gateway" || code == "timeout") {
+      if (a.status == 502 || a.status == 504 || code == "conflict"
+          || code == "bad_gateway" || code == "timeout") {
         delay = backoff(attempt);
       } else if (code == "rate_limit_exceeded" || code == "limit_reached") {
         // Wait for the backoff or until RateLimit-Reset, whichever is later,
@@ -550,15 +609,25 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
       break;
     }
     if (locked) {
-      log->warn("hcloud: {}: {}; waiting for the server's running action, then retrying (attempt {}/{})",
-                c.what, failure, attempt + 1, max_attempts);
+      log->warn(
+          "hcloud: {}: {}; waiting for the server's running action, then "
+          "retrying (attempt {}/{})",
+          c.what,
+          failure,
+          attempt + 1,
+          max_attempts);
       CUSTODY_TRY_ASSIGN(const bool waited, wait_for_lock(c));
       if (!waited) {
         opt.clock.sleep(backoff(attempt));
       }
       continue;
     }
-    log->warn("hcloud: {}: {}; retrying in {} ms (attempt {}/{})", c.what, failure, delay->count(), attempt + 1, max_attempts);
+    log->warn("hcloud: {}: {}; retrying in {} ms (attempt {}/{})",
+              c.what,
+              failure,
+              delay->count(),
+              attempt + 1,
+              max_attempts);
     if (delay->count() > 0) {
       opt.clock.sleep(*delay);
     }
@@ -569,11 +638,13 @@ Result<Client::Impl::Response> Client::Impl::call(const Call& c) {
 Result<bool> Client::Impl::wait_for_lock(const Call& c) {
   bool waited = false;
   for (int64_t server_id : c.lock_servers) {
-    auto running = list_all<Action>(fmt::format("/servers/{}/actions", server_id),
-                                    {{"status", "running"}},
-                                    "actions",
-                                    parse_action,
-                                    fmt::format("{}: list running actions of server {}", c.what, server_id));
+    auto running = list_all<Action>(
+        fmt::format("/servers/{}/actions", server_id),
+        {{"status", "running"}},
+        "actions",
+        parse_action,
+        fmt::format(
+            "{}: list running actions of server {}", c.what, server_id));
     if (!running) {
       log->warn("hcloud: {}", running.error().message);
       continue;
@@ -590,7 +661,9 @@ Result<bool> Client::Impl::wait_for_lock(const Call& c) {
     w.accept_error = true; // someone else's action failing does not fail ours
     auto done = poll(ids, w);
     if (!done) {
-      return tl::unexpected(with_context(done.error(), fmt::format("{}: server {} is locked", c.what, server_id)));
+      return tl::unexpected(with_context(
+          done.error(),
+          fmt::format("{}: server {} is locked", c.what, server_id)));
     }
     waited = true;
   }
@@ -598,22 +671,28 @@ Result<bool> Client::Impl::wait_for_lock(const Call& c) {
 }
 
 template<typename T>
-Result<Reply<std::vector<T>>> Client::Impl::list_all(const std::string& path,
-                                                     const Query& query,
-                                                     const std::string& key,
-                                                     Result<T> (*parse)(const json&),
-                                                     const std::string& what) {
+Result<Reply<std::vector<T>>>
+Client::Impl::list_all(const std::string& path,
+                       const Query& query,
+                       const std::string& key,
+                       Result<T> (*parse)(const json&),
+                       const std::string& what) {
   Reply<std::vector<T>> out;
   int64_t page = 1;
   for (int64_t pages = 0; pages < k_max_pages; ++pages) {
     Query q = query;
     q.emplace_back("page", std::to_string(page));
     q.emplace_back("per_page", std::to_string(k_per_page));
-    const std::string page_what = page == 1 ? what : fmt::format("{} (page {})", what, page);
-    CUSTODY_TRY_ASSIGN(auto resp, call({"GET", with_query(path, q), std::nullopt, page_what, {}}));
+    const std::string page_what =
+        page == 1 ? what : fmt::format("{} (page {})", what, page);
+    CUSTODY_TRY_ASSIGN(
+        auto resp,
+        call({"GET", with_query(path, q), std::nullopt, page_what, {}}));
     const json items = resp.parsed.value(key, json());
     if (!items.is_array()) {
-      return fail(Errc::remote, fmt::format("{}: response has no '{}' array", page_what, key));
+      return fail(
+          Errc::remote,
+          fmt::format("{}: response has no '{}' array", page_what, key));
     }
     for (const auto& item : items) {
       CUSTODY_TRY_ASSIGN(T value, parse_safely(parse, item, page_what));
@@ -621,8 +700,10 @@ Result<Reply<std::vector<T>>> Client::Impl::list_all(const std::string& path,
     }
     out.bodies.push_back(std::move(resp.body));
     json next;
-    if (auto meta = resp.parsed.find("meta"); meta != resp.parsed.end() && meta->is_object()) {
-      if (auto p = meta->find("pagination"); p != meta->end() && p->is_object()) {
+    if (auto meta = resp.parsed.find("meta");
+        meta != resp.parsed.end() && meta->is_object()) {
+      if (auto p = meta->find("pagination");
+          p != meta->end() && p->is_object()) {
         next = p->value("next_page", json());
       }
     }
@@ -630,14 +711,22 @@ Result<Reply<std::vector<T>>> Client::Impl::list_all(const std::string& path,
       return out;
     }
     if (next.get<int64_t>() <= page) {
-      return fail(Errc::remote, fmt::format("{}: pagination does not advance (next_page {} after page {})", page_what, next.get<int64_t>(), page));
+      return fail(
+          Errc::remote,
+          fmt::format(
+              "{}: pagination does not advance (next_page {} after page {})",
+              page_what,
+              next.get<int64_t>(),
+              page));
     }
     page = next.get<int64_t>();
   }
-  return fail(Errc::remote, fmt::format("{}: more than {} pages", what, k_max_pages));
+  return fail(Errc::remote,
+              fmt::format("{}: more than {} pages", what, k_max_pages));
 }
 
-Result<Reply<std::vector<Action>>> Client::Impl::fetch_actions(const std::vector<int64_t>& ids) {
+Result<Reply<std::vector<Action>>>
+Client::Impl::fetch_actions(const std::vector<int64_t>& ids) {
   Reply<std::vector<Action>> out;
   std::map<int64_t, Action> found;
   for (size_t i = 0; i < ids.size(); i += k_action_batch) {
@@ -645,7 +734,12 @@ Result<Reply<std::vector<Action>>> Client::Impl::fetch_actions(const std::vector
     for (size_t j = i; j < std::min(ids.size(), i + k_action_batch); ++j) {
       q.emplace_back("id", std::to_string(ids[j]));
     }
-    CUSTODY_TRY_ASSIGN(auto batch, list_all<Action>("/actions", q, "actions", parse_action, "get actions " + id_list(ids)));
+    CUSTODY_TRY_ASSIGN(auto batch,
+                       list_all<Action>("/actions",
+                                        q,
+                                        "actions",
+                                        parse_action,
+                                        "get actions " + id_list(ids)));
     for (auto& a : batch.value) {
       found[a.id] = std::move(a);
     }
@@ -663,22 +757,31 @@ Result<Reply<std::vector<Action>>> Client::Impl::fetch_actions(const std::vector
     }
   }
   if (!missing.empty()) {
-    return fail(Errc::not_found, "get actions: actions not found: " + id_list(missing));
+    return fail(Errc::not_found,
+                "get actions: actions not found: " + id_list(missing));
   }
   return out;
 }
 
-Result<Reply<std::vector<Action>>> Client::Impl::poll(const std::vector<int64_t>& ids, const WaitOptions& options) {
+Result<Reply<std::vector<Action>>>
+Client::Impl::poll(const std::vector<int64_t>& ids,
+                   const WaitOptions& options) {
   if (ids.empty()) {
     return Reply<std::vector<Action>>{};
   }
   const int64_t started = opt.clock.now_ms();
   const int64_t deadline = started + options.timeout.count();
-  const std::string what = ids.size() == 1 ? fmt::format("wait for action {}", ids[0]) : "wait for actions " + id_list(ids);
+  const std::string what = ids.size() == 1
+                               ? fmt::format("wait for action {}", ids[0])
+                               : "wait for actions " + id_list(ids);
   for (int polls = 0;; ++polls) {
     Reply<std::vector<Action>> current;
     if (ids.size() == 1) {
-      CUSTODY_TRY_ASSIGN(auto one, get_one<Action>(fmt::format("/actions/{}", ids[0]), "action", parse_action, what));
+      CUSTODY_TRY_ASSIGN(auto one,
+                         get_one<Action>(fmt::format("/actions/{}", ids[0]),
+                                         "action",
+                                         parse_action,
+                                         what));
       current.value.push_back(std::move(one.value));
       current.bodies = std::move(one.bodies);
     } else {
@@ -690,13 +793,14 @@ Result<Reply<std::vector<Action>>> Client::Impl::poll(const std::vector<int64_t>
         options.on_progress(a);
       }
       if (a.failed() && !options.accept_error) {
-        return fail(Errc::remote,
-                    fmt::format("{}: action {} ({}) failed: {}: {}",
-                                what,
-                                a.id,
-                                sanitize(a.command, 64),
-                                sanitize(a.error ? a.error->code : "action_failed", 64),
-                                sanitize(a.error ? a.error->message : "")));
+        return fail(
+            Errc::remote,
+            fmt::format("{}: action {} ({}) failed: {}: {}",
+                        what,
+                        a.id,
+                        sanitize(a.command, 64),
+                        sanitize(a.error ? a.error->code : "action_failed", 64),
+                        sanitize(a.error ? a.error->message : "")));
       }
       if (a.running() && running == nullptr) {
         running = &a;
@@ -707,47 +811,59 @@ Result<Reply<std::vector<Action>>> Client::Impl::poll(const std::vector<int64_t>
     }
     auto interval = opt.poll.interval;
     if (polls >= opt.poll.constant_polls) {
-      const double grown = static_cast<double>(opt.poll.interval.count())
-                           * std::pow(opt.poll.growth, polls - opt.poll.constant_polls + 1);
-      interval = std::min(opt.poll.max_interval, std::chrono::milliseconds(static_cast<int64_t>(grown)));
+      const double grown =
+          static_cast<double>(opt.poll.interval.count())
+          * std::pow(opt.poll.growth, polls - opt.poll.constant_polls + 1);
+      interval =
+          std::min(opt.poll.max_interval,
+                   std::chrono::milliseconds(static_cast<int64_t>(grown)));
     }
     const int64_t now = opt.clock.now_ms();
     if (now + interval.count() > deadline) {
-      return fail(Errc::remote,
-                  fmt::format("{}: action {} ({}) still running after {} s (progress {}%)",
-                              what,
-                              running->id,
-                              sanitize(running->command, 64),
-                              (now - started) / 1000,
-                              running->progress));
+      return fail(
+          Errc::remote,
+          fmt::format(
+              "{}: action {} ({}) still running after {} s (progress {}%)",
+              what,
+              running->id,
+              sanitize(running->command, 64),
+              (now - started) / 1000,
+              running->progress));
     }
     opt.clock.sleep(interval);
   }
 }
 
-// ---- Client ------------------------------------------------------------------------
+// ---- Client
+// ------------------------------------------------------------------------
 
 Result<Client> Client::create(Token token, ClientOptions options) {
-  std::call_once(g_curl_once, [] { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(g_curl_once, [] {
+    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  });
   if (g_curl_init_rc != CURLE_OK) {
-    return fail(Errc::internal, std::string("curl_global_init: ") + curl_easy_strerror(g_curl_init_rc));
+    return fail(Errc::internal,
+                std::string("curl_global_init: ")
+                    + curl_easy_strerror(g_curl_init_rc));
   }
   CUSTODY_TRY_ASSIGN(options.endpoint, validate_endpoint(options.endpoint));
   if (options.user_agent.empty()) {
     options.user_agent = std::string("custody/") + k_tool_version;
   }
   if (!options.clock.now_ms || !options.clock.sleep) {
-    return fail(Errc::invalid_input, "hcloud client: the clock needs now_ms and sleep");
+    return fail(Errc::invalid_input,
+                "hcloud client: the clock needs now_ms and sleep");
   }
   CurlPtr curl(curl_easy_init());
   if (!curl) {
     return fail(Errc::internal, "curl_easy_init failed");
   }
-  return Client(std::make_unique<Impl>(std::move(token), std::move(options), std::move(curl)));
+  return Client(std::make_unique<Impl>(
+      std::move(token), std::move(options), std::move(curl)));
 }
 
 Client::Client(std::unique_ptr<Impl> impl)
-  : m_impl(std::move(impl)) {}
+    : m_impl(std::move(impl)) {}
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
@@ -769,34 +885,45 @@ const std::optional<ApiError>& Client::last_api_error() const {
 }
 
 Result<Reply<Server>> Client::get_server(int64_t id) {
-  return m_impl->get_one<Server>(fmt::format("/servers/{}", id), "server", parse_server, fmt::format("get server {}", id));
+  return m_impl->get_one<Server>(fmt::format("/servers/{}", id),
+                                 "server",
+                                 parse_server,
+                                 fmt::format("get server {}", id));
 }
 
-Result<Reply<std::vector<Server>>> Client::list_servers(const ListOptions& options) {
-  return m_impl->list_all<Server>("/servers", list_query(options), "servers", parse_server, "list servers");
+Result<Reply<std::vector<Server>>>
+Client::list_servers(const ListOptions& options) {
+  return m_impl->list_all<Server>(
+      "/servers", list_query(options), "servers", parse_server, "list servers");
 }
 
-Result<Reply<std::vector<Action>>> Client::list_server_actions(int64_t server_id, const ListOptions& options) {
-  return m_impl->list_all<Action>(fmt::format("/servers/{}/actions", server_id),
-                                  list_query(options),
-                                  "actions",
-                                  parse_action,
-                                  fmt::format("list actions of server {}", server_id));
+Result<Reply<std::vector<Action>>>
+Client::list_server_actions(int64_t server_id, const ListOptions& options) {
+  return m_impl->list_all<Action>(
+      fmt::format("/servers/{}/actions", server_id),
+      list_query(options),
+      "actions",
+      parse_action,
+      fmt::format("list actions of server {}", server_id));
 }
 
-Result<Reply<CreateServerResult>> Client::create_server(const CreateServerRequest& r) {
-  const std::string what = fmt::format("create server '{}'", sanitize(r.name, 64));
+Result<Reply<CreateServerResult>>
+Client::create_server(const CreateServerRequest& r) {
+  const std::string what =
+      fmt::format("create server '{}'", sanitize(r.name, 64));
   if (r.ssh_keys.empty()) {
     return fail(Errc::invalid_input,
                 what + ": give at least one SSH key (without one the API issues a root password, a secret custody "
                        "would have to keep in its evidence)");
   }
-  json body = {{"name", r.name},
-               {"server_type", id_or_name_json(r.server_type)},
-               {"image", id_or_name_json(r.image)},
-               {"start_after_create", r.start_after_create},
-               {"labels", r.labels},
-               {"public_net", {{"enable_ipv4", r.enable_ipv4}, {"enable_ipv6", r.enable_ipv6}}}};
+  json body = {
+      {"name", r.name},
+      {"server_type", id_or_name_json(r.server_type)},
+      {"image", id_or_name_json(r.image)},
+      {"start_after_create", r.start_after_create},
+      {"labels", r.labels},
+      {"public_net",
+       {{"enable_ipv4", r.enable_ipv4}, {"enable_ipv6", r.enable_ipv6}}}};
   if (r.location) {
     body["location"] = id_or_name_json(*r.location);
   }
@@ -813,16 +940,22 @@ Result<Reply<CreateServerResult>> Client::create_server(const CreateServerReques
   if (r.user_data) {
     body["user_data"] = *r.user_data;
   }
-  CUSTODY_TRY_ASSIGN(auto resp, m_impl->call({"POST", "/servers", body, what, {}}));
+  CUSTODY_TRY_ASSIGN(auto resp,
+                     m_impl->call({"POST", "/servers", body, what, {}}));
   // The root password is a secret; with SSH keys the API sends null, but if
   // it ever sends one, keep it out of the evidence and out of memory.
-  if (resp.parsed.contains("root_password") && !resp.parsed.at("root_password").is_null()) {
+  if (resp.parsed.contains("root_password")
+      && !resp.parsed.at("root_password").is_null()) {
     resp.parsed["root_password"] = "[redacted by custody]";
     resp.body = resp.parsed.dump();
   }
   CreateServerResult out;
-  CUSTODY_TRY_ASSIGN(out.server, parse_safely(parse_server, resp.parsed.value("server", json()), what));
-  CUSTODY_TRY_ASSIGN(out.action, parse_safely(parse_action, resp.parsed.value("action", json()), what));
+  CUSTODY_TRY_ASSIGN(
+      out.server,
+      parse_safely(parse_server, resp.parsed.value("server", json()), what));
+  CUSTODY_TRY_ASSIGN(
+      out.action,
+      parse_safely(parse_action, resp.parsed.value("action", json()), what));
   for (const auto& a : resp.parsed.value("next_actions", json::array())) {
     CUSTODY_TRY_ASSIGN(Action next, parse_safely(parse_action, a, what));
     out.next_actions.push_back(std::move(next));
@@ -831,62 +964,99 @@ Result<Reply<CreateServerResult>> Client::create_server(const CreateServerReques
 }
 
 Result<Reply<Action>> Client::poweroff_server(int64_t id) {
-  return m_impl->action_call({"POST", fmt::format("/servers/{}/actions/poweroff", id), std::nullopt, fmt::format("power off server {}", id), {id}});
+  return m_impl->action_call({"POST",
+                              fmt::format("/servers/{}/actions/poweroff", id),
+                              std::nullopt,
+                              fmt::format("power off server {}", id),
+                              {id}});
 }
 
 Result<Reply<Action>> Client::shutdown_server(int64_t id) {
-  return m_impl->action_call({"POST", fmt::format("/servers/{}/actions/shutdown", id), std::nullopt, fmt::format("shut down server {}", id), {id}});
+  return m_impl->action_call({"POST",
+                              fmt::format("/servers/{}/actions/shutdown", id),
+                              std::nullopt,
+                              fmt::format("shut down server {}", id),
+                              {id}});
 }
 
 Result<Reply<Action>> Client::delete_server(int64_t id) {
-  return m_impl->action_call({"DELETE", fmt::format("/servers/{}", id), std::nullopt, fmt::format("delete server {}", id), {id}});
+  return m_impl->action_call({"DELETE",
+                              fmt::format("/servers/{}", id),
+                              std::nullopt,
+                              fmt::format("delete server {}", id),
+                              {id}});
 }
 
-Result<Reply<CreateImageResult>> Client::create_image(int64_t server_id, const CreateImageRequest& r) {
-  const std::string what = fmt::format("create {} of server {}", sanitize(r.type, 16), server_id);
+Result<Reply<CreateImageResult>>
+Client::create_image(int64_t server_id, const CreateImageRequest& r) {
+  const std::string what =
+      fmt::format("create {} of server {}", sanitize(r.type, 16), server_id);
   json body = {{"type", r.type}, {"labels", r.labels}};
   if (r.description) {
     body["description"] = *r.description;
   }
-  CUSTODY_TRY_ASSIGN(auto resp,
-                     m_impl->call({"POST", fmt::format("/servers/{}/actions/create_image", server_id), body, what, {server_id}}));
+  CUSTODY_TRY_ASSIGN(
+      auto resp,
+      m_impl->call({"POST",
+                    fmt::format("/servers/{}/actions/create_image", server_id),
+                    body,
+                    what,
+                    {server_id}}));
   CreateImageResult out;
-  CUSTODY_TRY_ASSIGN(out.image, parse_safely(parse_image, resp.parsed.value("image", json()), what));
-  CUSTODY_TRY_ASSIGN(out.action, parse_safely(parse_action, resp.parsed.value("action", json()), what));
+  CUSTODY_TRY_ASSIGN(
+      out.image,
+      parse_safely(parse_image, resp.parsed.value("image", json()), what));
+  CUSTODY_TRY_ASSIGN(
+      out.action,
+      parse_safely(parse_action, resp.parsed.value("action", json()), what));
   return Reply<CreateImageResult>{std::move(out), {std::move(resp.body)}};
 }
 
 Result<Reply<Action>> Client::get_action(int64_t id) {
-  return m_impl->get_one<Action>(fmt::format("/actions/{}", id), "action", parse_action, fmt::format("get action {}", id));
+  return m_impl->get_one<Action>(fmt::format("/actions/{}", id),
+                                 "action",
+                                 parse_action,
+                                 fmt::format("get action {}", id));
 }
 
-Result<Reply<std::vector<Action>>> Client::get_actions(const std::vector<int64_t>& ids) {
+Result<Reply<std::vector<Action>>>
+Client::get_actions(const std::vector<int64_t>& ids) {
   return m_impl->fetch_actions(ids);
 }
 
-Result<Reply<Action>> Client::wait_for_action(int64_t id, const WaitOptions& options) {
+Result<Reply<Action>> Client::wait_for_action(int64_t id,
+                                              const WaitOptions& options) {
   CUSTODY_TRY_ASSIGN(auto done, m_impl->poll({id}, options));
   return Reply<Action>{std::move(done.value.front()), std::move(done.bodies)};
 }
 
-Result<Reply<std::vector<Action>>> Client::wait_for_actions(const std::vector<int64_t>& ids, const WaitOptions& options) {
+Result<Reply<std::vector<Action>>>
+Client::wait_for_actions(const std::vector<int64_t>& ids,
+                         const WaitOptions& options) {
   return m_impl->poll(ids, options);
 }
 
 Result<Reply<Image>> Client::get_image(int64_t id) {
-  return m_impl->get_one<Image>(fmt::format("/images/{}", id), "image", parse_image, fmt::format("get image {}", id));
+  return m_impl->get_one<Image>(fmt::format("/images/{}", id),
+                                "image",
+                                parse_image,
+                                fmt::format("get image {}", id));
 }
 
-Result<Reply<std::vector<Image>>> Client::list_images(const ImageListOptions& options) {
+Result<Reply<std::vector<Image>>>
+Client::list_images(const ImageListOptions& options) {
   Query q = list_query(options.list);
   for (const auto& t : options.type) {
     q.emplace_back("type", t);
   }
-  return m_impl->list_all<Image>("/images", q, "images", parse_image, "list images");
+  return m_impl->list_all<Image>(
+      "/images", q, "images", parse_image, "list images");
 }
 
-Result<Reply<CreateFirewallResult>> Client::create_firewall(const FirewallSpec& spec) {
-  const std::string what = fmt::format("create firewall '{}'", sanitize(spec.name, 128));
+Result<Reply<CreateFirewallResult>>
+Client::create_firewall(const FirewallSpec& spec) {
+  const std::string what =
+      fmt::format("create firewall '{}'", sanitize(spec.name, 128));
   json rules = json::array();
   for (const auto& r : spec.rules) {
     rules.push_back(to_request_json(r));
@@ -895,12 +1065,18 @@ Result<Reply<CreateFirewallResult>> Client::create_firewall(const FirewallSpec& 
   if (!spec.apply_to_servers.empty()) {
     body["apply_to"] = json::array();
     for (int64_t id : spec.apply_to_servers) {
-      body["apply_to"].push_back({{"type", "server"}, {"server", {{"id", id}}}});
+      body["apply_to"].push_back(
+          {{"type", "server"}, {"server", {{"id", id}}}});
     }
   }
-  CUSTODY_TRY_ASSIGN(auto resp, m_impl->call({"POST", "/firewalls", body, what, spec.apply_to_servers}));
+  CUSTODY_TRY_ASSIGN(
+      auto resp,
+      m_impl->call({"POST", "/firewalls", body, what, spec.apply_to_servers}));
   CreateFirewallResult out;
-  CUSTODY_TRY_ASSIGN(out.firewall, parse_safely(parse_firewall, resp.parsed.value("firewall", json()), what));
+  CUSTODY_TRY_ASSIGN(out.firewall,
+                     parse_safely(parse_firewall,
+                                  resp.parsed.value("firewall", json()),
+                                  what));
   for (const auto& a : resp.parsed.value("actions", json::array())) {
     CUSTODY_TRY_ASSIGN(Action action, parse_safely(parse_action, a, what));
     out.actions.push_back(std::move(action));
@@ -909,48 +1085,76 @@ Result<Reply<CreateFirewallResult>> Client::create_firewall(const FirewallSpec& 
 }
 
 Result<Reply<Firewall>> Client::get_firewall(int64_t id) {
-  return m_impl->get_one<Firewall>(fmt::format("/firewalls/{}", id), "firewall", parse_firewall, fmt::format("get firewall {}", id));
+  return m_impl->get_one<Firewall>(fmt::format("/firewalls/{}", id),
+                                   "firewall",
+                                   parse_firewall,
+                                   fmt::format("get firewall {}", id));
 }
 
-Result<Reply<std::vector<Firewall>>> Client::list_firewalls(const ListOptions& options) {
-  return m_impl->list_all<Firewall>("/firewalls", list_query(options), "firewalls", parse_firewall, "list firewalls");
+Result<Reply<std::vector<Firewall>>>
+Client::list_firewalls(const ListOptions& options) {
+  return m_impl->list_all<Firewall>("/firewalls",
+                                    list_query(options),
+                                    "firewalls",
+                                    parse_firewall,
+                                    "list firewalls");
 }
 
-Result<Reply<std::vector<Action>>> Client::apply_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids) {
+Result<Reply<std::vector<Action>>>
+Client::apply_firewall(int64_t firewall_id,
+                       const std::vector<int64_t>& server_ids) {
   json targets = json::array();
   for (int64_t id : server_ids) {
     targets.push_back({{"type", "server"}, {"server", {{"id", id}}}});
   }
-  return m_impl->actions_call({"POST",
-                               fmt::format("/firewalls/{}/actions/apply_to_resources", firewall_id),
-                               json{{"apply_to", targets}},
-                               fmt::format("apply firewall {} to servers {}", firewall_id, id_list(server_ids)),
-                               server_ids});
+  return m_impl->actions_call(
+      {"POST",
+       fmt::format("/firewalls/{}/actions/apply_to_resources", firewall_id),
+       json{{"apply_to", targets}},
+       fmt::format(
+           "apply firewall {} to servers {}", firewall_id, id_list(server_ids)),
+       server_ids});
 }
 
-Result<Reply<std::vector<Action>>> Client::remove_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids) {
+Result<Reply<std::vector<Action>>>
+Client::remove_firewall(int64_t firewall_id,
+                        const std::vector<int64_t>& server_ids) {
   json targets = json::array();
   for (int64_t id : server_ids) {
     targets.push_back({{"type", "server"}, {"server", {{"id", id}}}});
   }
-  return m_impl->actions_call({"POST",
-                               fmt::format("/firewalls/{}/actions/remove_from_resources", firewall_id),
-                               json{{"remove_from", targets}},
-                               fmt::format("remove firewall {} from servers {}", firewall_id, id_list(server_ids)),
-                               server_ids});
+  return m_impl->actions_call(
+      {"POST",
+       fmt::format("/firewalls/{}/actions/remove_from_resources", firewall_id),
+       json{{"remove_from", targets}},
+       fmt::format("remove firewall {} from servers {}",
+                   firewall_id,
+                   id_list(server_ids)),
+       server_ids});
 }
 
 Result<void> Client::delete_firewall(int64_t id) {
-  CUSTODY_TRY(m_impl->call({"DELETE", fmt::format("/firewalls/{}", id), std::nullopt, fmt::format("delete firewall {}", id), {}}));
+  CUSTODY_TRY(m_impl->call({"DELETE",
+                            fmt::format("/firewalls/{}", id),
+                            std::nullopt,
+                            fmt::format("delete firewall {}", id),
+                            {}}));
   return {};
 }
 
-Result<Reply<std::vector<SshKey>>> Client::list_ssh_keys(const ListOptions& options) {
-  return m_impl->list_all<SshKey>("/ssh_keys", list_query(options), "ssh_keys", parse_ssh_key, "list SSH keys");
+Result<Reply<std::vector<SshKey>>>
+Client::list_ssh_keys(const ListOptions& options) {
+  return m_impl->list_all<SshKey>("/ssh_keys",
+                                  list_query(options),
+                                  "ssh_keys",
+                                  parse_ssh_key,
+                                  "list SSH keys");
 }
 
-Result<Reply<std::vector<Volume>>> Client::list_volumes(const ListOptions& options) {
-  return m_impl->list_all<Volume>("/volumes", list_query(options), "volumes", parse_volume, "list volumes");
+Result<Reply<std::vector<Volume>>>
+Client::list_volumes(const ListOptions& options) {
+  return m_impl->list_all<Volume>(
+      "/volumes", list_query(options), "volumes", parse_volume, "list volumes");
 }
 
 } // namespace custody::collector::hcloud

@@ -40,12 +40,11 @@
 #include "collector/hcloud_model.hpp"
 #include "common/result.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -86,21 +85,24 @@ struct ClientOptions {
   PollPolicy poll;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{60000};
-  std::chrono::milliseconds lock_wait{std::chrono::minutes(10)}; // max wait for a 423's running action
+  std::chrono::milliseconds lock_wait{
+      std::chrono::minutes(10)}; // max wait for a 423's running action
   std::size_t max_response_bytes = std::size_t{64} << 20;
   std::string user_agent; // default "custody/<version>"
   Clock clock = Clock::system();
-  uint64_t jitter_seed = 0;                // 0 = seed from std::random_device
-  std::shared_ptr<spdlog::logger> logger;  // default: spdlog's default logger
+  uint64_t jitter_seed = 0;               // 0 = seed from std::random_device
+  std::shared_ptr<spdlog::logger> logger; // default: spdlog's default logger
 };
 
 // One HTTP request/response as the custody ledger records it. Never contains
 // the token or request headers.
 struct HttpExchange {
   std::string method;          // GET, POST, DELETE
-  std::string path;            // relative to the endpoint, with query: "/servers?page=2&per_page=50"
+  std::string path;            // relative to the endpoint, with query:
+                               // "/servers?page=2&per_page=50"
   long status = 0;             // HTTP status; 0 when no response arrived
-  std::string correlation_id;  // X-Correlation-Id (or X-Request-Id) response header, "" if none
+  std::string correlation_id;  // X-Correlation-Id (or X-Request-Id) response
+                               // header, "" if none
   std::string api_error_code;  // error.code of an error envelope, "" otherwise
   std::string transport_error; // curl's error text when no response arrived
   int attempt = 1;             // 1-based try number within one call
@@ -122,8 +124,7 @@ struct ApiError {
 
 // A parsed result plus the verbatim response body (or bodies, one per page
 // of a list, in order; for a wait, the final poll's body) for evidence.
-template<typename T>
-struct Reply {
+template<typename T> struct Reply {
   T value;
   std::vector<std::string> bodies;
 };
@@ -139,7 +140,7 @@ struct ImageListOptions {
   ListOptions list;
   std::vector<std::string> type; // {"snapshot"} by default
   ImageListOptions()
-    : type{"snapshot"} {}
+      : type{"snapshot"} {}
 };
 
 struct CreateImageRequest {
@@ -165,15 +166,18 @@ struct CreateFirewallResult {
   std::vector<Action> actions; // set_firewall_rules, apply_firewall…
 };
 
-using IdOrName = std::variant<int64_t, std::string>; // ids are sent as JSON numbers (as hcloud-go does)
+using IdOrName =
+    std::variant<int64_t, std::string>; // ids are sent as JSON numbers (as
+                                        // hcloud-go does)
 
 struct CreateServerRequest {
-  std::string name;        // RFC 1123 hostname, unique in the project
-  IdOrName server_type;    // e.g. "cpx22"
-  IdOrName image;          // e.g. a snapshot id
-  std::optional<IdOrName> location; // e.g. "fsn1" (the API has no datacenter any more)
-  std::vector<IdOrName> ssh_keys;   // REQUIRED non-empty (see create_server)
-  std::vector<int64_t> firewalls;   // applied at creation
+  std::string name;     // RFC 1123 hostname, unique in the project
+  IdOrName server_type; // e.g. "cpx22"
+  IdOrName image;       // e.g. a snapshot id
+  std::optional<IdOrName>
+      location; // e.g. "fsn1" (the API has no datacenter any more)
+  std::vector<IdOrName> ssh_keys; // REQUIRED non-empty (see create_server)
+  std::vector<int64_t> firewalls; // applied at creation
   Labels labels;
   bool start_after_create = true;
   bool enable_ipv4 = true;
@@ -213,13 +217,16 @@ public:
 
   // --- servers ---
   Result<Reply<Server>> get_server(int64_t id);
-  Result<Reply<std::vector<Server>>> list_servers(const ListOptions& options = {});
+  Result<Reply<std::vector<Server>>>
+  list_servers(const ListOptions& options = {});
   // Returns the server's action history (GET /servers/{id}/actions, all pages).
-  Result<Reply<std::vector<Action>>> list_server_actions(int64_t server_id, const ListOptions& options = {});
+  Result<Reply<std::vector<Action>>>
+  list_server_actions(int64_t server_id, const ListOptions& options = {});
   // Creates a server. Fails with invalid_input unless `request.ssh_keys` is
   // non-empty: without SSH keys the API answers with a root password, a
   // secret that would then sit in the verbatim response kept as evidence.
-  Result<Reply<CreateServerResult>> create_server(const CreateServerRequest& request);
+  Result<Reply<CreateServerResult>>
+  create_server(const CreateServerRequest& request);
   // Cuts power (command stop_server). May lose data; see shutdown_server().
   Result<Reply<Action>> poweroff_server(int64_t id);
   // Sends ACPI shutdown (command shutdown_server). The action's success only
@@ -227,35 +234,46 @@ public:
   Result<Reply<Action>> shutdown_server(int64_t id);
   Result<Reply<Action>> delete_server(int64_t id);
   // Starts a snapshot (or backup) of the server's disk.
-  Result<Reply<CreateImageResult>> create_image(int64_t server_id, const CreateImageRequest& request);
+  Result<Reply<CreateImageResult>>
+  create_image(int64_t server_id, const CreateImageRequest& request);
 
   // --- actions ---
   Result<Reply<Action>> get_action(int64_t id);
   // Returns the actions with `ids` (GET /actions?id=…, ≤25 per request), in
   // the order of `ids`. Fails if the API does not return one of them.
-  Result<Reply<std::vector<Action>>> get_actions(const std::vector<int64_t>& ids);
+  Result<Reply<std::vector<Action>>>
+  get_actions(const std::vector<int64_t>& ids);
   // Polls until the action is no longer running; see WaitOptions.
-  Result<Reply<Action>> wait_for_action(int64_t id, const WaitOptions& options = {});
+  Result<Reply<Action>> wait_for_action(int64_t id,
+                                        const WaitOptions& options = {});
   // Polls until none of `ids` is running; fails on the first action in error
   // unless options.accept_error.
-  Result<Reply<std::vector<Action>>> wait_for_actions(const std::vector<int64_t>& ids, const WaitOptions& options = {});
+  Result<Reply<std::vector<Action>>>
+  wait_for_actions(const std::vector<int64_t>& ids,
+                   const WaitOptions& options = {});
 
   // --- images ---
   Result<Reply<Image>> get_image(int64_t id);
-  Result<Reply<std::vector<Image>>> list_images(const ImageListOptions& options = {});
+  Result<Reply<std::vector<Image>>>
+  list_images(const ImageListOptions& options = {});
 
   // --- firewalls ---
   Result<Reply<CreateFirewallResult>> create_firewall(const FirewallSpec& spec);
   Result<Reply<Firewall>> get_firewall(int64_t id);
-  Result<Reply<std::vector<Firewall>>> list_firewalls(const ListOptions& options = {});
-  Result<Reply<std::vector<Action>>> apply_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids);
-  Result<Reply<std::vector<Action>>> remove_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids);
+  Result<Reply<std::vector<Firewall>>>
+  list_firewalls(const ListOptions& options = {});
+  Result<Reply<std::vector<Action>>>
+  apply_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids);
+  Result<Reply<std::vector<Action>>>
+  remove_firewall(int64_t firewall_id, const std::vector<int64_t>& server_ids);
   // Deletes a firewall; the API refuses (resource_in_use) while it is applied.
   Result<void> delete_firewall(int64_t id);
 
   // --- project audit ---
-  Result<Reply<std::vector<SshKey>>> list_ssh_keys(const ListOptions& options = {});
-  Result<Reply<std::vector<Volume>>> list_volumes(const ListOptions& options = {});
+  Result<Reply<std::vector<SshKey>>>
+  list_ssh_keys(const ListOptions& options = {});
+  Result<Reply<std::vector<Volume>>>
+  list_volumes(const ListOptions& options = {});
 
   // Returns every HTTP exchange so far, in order (retries and polls included).
   [[nodiscard]] const std::vector<HttpExchange>& exchanges() const;

@@ -6,14 +6,14 @@
 #include "collector/hcloud_test_support.hpp"
 #include "common/digest.hpp"
 #include "common/time.hpp"
-#include "tests/hcloud_standin/standin_process.hpp"
 
 #include <doctest/doctest.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
+
+#include "tests/hcloud_standin/standin_process.hpp"
 
 using namespace custody::collector::hcloud;
 using custody::collector::hcloud::testing::Harness;
@@ -33,12 +33,15 @@ std::string message_of(const custody::Error& e) {
 
 } // namespace
 
-TEST_CASE("hcloud::Client reads servers with int64 ids, locations and firewalls (§2.4)") {
+TEST_CASE(
+    "hcloud::Client reads servers with int64 ids, locations and firewalls "
+    "(§2.4)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
   auto server = client.get_server(k_compromised);
-  REQUIRE_MESSAGE(server.has_value(), (server ? "" : message_of(server.error())));
+  REQUIRE_MESSAGE(server.has_value(),
+                  (server ? "" : message_of(server.error())));
   CHECK(server->value.id == k_compromised);
   CHECK(server->value.id > k_two_32);
   CHECK(server->value.name == "customer-vps-4711");
@@ -51,8 +54,10 @@ TEST_CASE("hcloud::Client reads servers with int64 ids, locations and firewalls 
   REQUIRE(server->value.firewalls.size() == 1);
   CHECK(server->value.firewalls[0].id == 4294968503LL);
   CHECK(server->value.firewalls[0].status == "applied");
-  CHECK(server->value.created_ms == custody::parse_rfc3339_ms("2026-02-10T12:00:40Z").value());
-  // The verbatim body is kept for evidence and is what the raw object came from.
+  CHECK(server->value.created_ms
+        == custody::parse_rfc3339_ms("2026-02-10T12:00:40Z").value());
+  // The verbatim body is kept for evidence and is what the raw object came
+  // from.
   REQUIRE(server->bodies.size() == 1);
   CHECK(json::parse(server->bodies[0]).at("server") == server->value.raw);
   CHECK_FALSE(server->value.raw.contains("datacenter"));
@@ -60,7 +65,8 @@ TEST_CASE("hcloud::Client reads servers with int64 ids, locations and firewalls 
   auto all = client.list_servers();
   REQUIRE(all.has_value());
   CHECK(all->value.size() == 14);
-  auto web = client.list_servers(ListOptions{"role=web", "", {}, {"name:desc"}});
+  auto web =
+      client.list_servers(ListOptions{"role=web", "", {}, {"name:desc"}});
   REQUIRE(web.has_value());
   REQUIRE(web->value.size() == 3);
   CHECK(web->value[0].name == "web-nbg1-01");
@@ -68,10 +74,14 @@ TEST_CASE("hcloud::Client reads servers with int64 ids, locations and firewalls 
   auto missing = client.get_server(12345);
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code == custody::Errc::not_found);
-  CHECK(missing.error().message.rfind("get server 12345: HTTP 404 not_found: ", 0) == 0);
+  CHECK(
+      missing.error().message.rfind("get server 12345: HTTP 404 not_found: ", 0)
+      == 0);
 }
 
-TEST_CASE("hcloud::Client records every exchange: method, path, status, correlation id, body hash, times") {
+TEST_CASE(
+    "hcloud::Client records every exchange: method, path, status, correlation "
+    "id, body hash, times") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
@@ -87,7 +97,8 @@ TEST_CASE("hcloud::Client records every exchange: method, path, status, correlat
   CHECK(ex.started_ms >= before);
   CHECK(ex.finished_ms >= ex.started_ms);
   CHECK(ex.response_bytes == server->bodies[0].size());
-  CHECK(ex.response_sha256 == custody::to_hex(custody::sha256(server->bodies[0])));
+  CHECK(ex.response_sha256
+        == custody::to_hex(custody::sha256(server->bodies[0])));
   CHECK(ex.ratelimit_remaining.has_value());
   const json log = s.requests();
   REQUIRE(log.size() == 1);
@@ -98,7 +109,9 @@ TEST_CASE("hcloud::Client records every exchange: method, path, status, correlat
   CHECK(client.exchanges().empty());
 }
 
-TEST_CASE("hcloud::Client follows pagination: 120 servers over 3 pages of 50 (§1.3)") {
+TEST_CASE(
+    "hcloud::Client follows pagination: 120 servers over 3 pages of 50 "
+    "(§1.3)") {
   StandinProcess s(StandinOptions{"seed_fleet.json", {}});
   Harness h;
   auto client = h.client(s);
@@ -120,7 +133,9 @@ TEST_CASE("hcloud::Client follows pagination: 120 servers over 3 pages of 50 (§
   CHECK(client.exchanges()[2].path == "/servers?page=3&per_page=50");
 }
 
-TEST_CASE("hcloud::Client parses timestamps with Z and with +00:00 to the same instant (§1.2)") {
+TEST_CASE(
+    "hcloud::Client parses timestamps with Z and with +00:00 to the same "
+    "instant (§1.2)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
@@ -141,15 +156,19 @@ TEST_CASE("hcloud::Client parses timestamps with Z and with +00:00 to the same i
   }
 }
 
-TEST_CASE("hcloud::Client creates a snapshot, waits for its action and finds the image (§2.1, §2.2, §2.3)") {
+TEST_CASE(
+    "hcloud::Client creates a snapshot, waits for its action and finds the "
+    "image (§2.1, §2.2, §2.3)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
   CreateImageRequest req;
-  req.description = "forensic-snapshot-INC-2026-12-03-1-4294967390-20261203161500";
+  req.description =
+      "forensic-snapshot-INC-2026-12-03-1-4294967390-20261203161500";
   req.labels = {{"custody/incident", "INC-2026-12-03-1"}};
   auto created = client.create_image(k_compromised, req);
-  REQUIRE_MESSAGE(created.has_value(), (created ? "" : message_of(created.error())));
+  REQUIRE_MESSAGE(created.has_value(),
+                  (created ? "" : message_of(created.error())));
   CHECK(created->value.image.type == "snapshot");
   CHECK(created->value.image.status == "creating");
   CHECK(created->value.image.created_from_id == k_compromised);
@@ -178,7 +197,8 @@ TEST_CASE("hcloud::Client creates a snapshot, waits for its action and finds the
 
   auto snapshots = client.list_images();
   REQUIRE(snapshots.has_value());
-  CHECK(snapshots->value.size() == 3); // two seeded + ours; the backup is filtered out
+  CHECK(snapshots->value.size()
+        == 3); // two seeded + ours; the backup is filtered out
   for (const auto& img : snapshots->value) {
     CHECK(img.type == "snapshot");
   }
@@ -188,11 +208,19 @@ TEST_CASE("hcloud::Client creates a snapshot, waits for its action and finds the
   CHECK(action->value.succeeded());
   auto history = client.list_server_actions(k_compromised);
   REQUIRE(history.has_value());
-  CHECK(std::any_of(history->value.begin(), history->value.end(), [](const Action& a) { return a.command == "reset_password"; }));
-  CHECK(std::any_of(history->value.begin(), history->value.end(), [](const Action& a) { return a.command == "create_image"; }));
+  CHECK(std::any_of(
+      history->value.begin(), history->value.end(), [](const Action& a) {
+        return a.command == "reset_password";
+      }));
+  CHECK(std::any_of(
+      history->value.begin(), history->value.end(), [](const Action& a) {
+        return a.command == "create_image";
+      }));
 }
 
-TEST_CASE("hcloud::Client gets several actions at once and reports unknown ids (§2.2)") {
+TEST_CASE(
+    "hcloud::Client gets several actions at once and reports unknown ids "
+    "(§2.2)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
@@ -208,11 +236,17 @@ TEST_CASE("hcloud::Client gets several actions at once and reports unknown ids (
   CHECK(missing.error().message.find("[77]") != std::string::npos);
 }
 
-TEST_CASE("hcloud::Client: an action that ends in error is a clear error, or a value with accept_error (§1.7)") {
+TEST_CASE(
+    "hcloud::Client: an action that ends in error is a clear error, or a value "
+    "with accept_error (§1.7)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
-  s.control("POST", "action_faults", {{"command", "create_image"}, {"code", "image_creation_failed"}, {"message", "disk read error"}});
+  s.control("POST",
+            "action_faults",
+            {{"command", "create_image"},
+             {"code", "image_creation_failed"},
+             {"message", "disk read error"}});
   auto created = client.create_image(k_suspended, {});
   REQUIRE(created.has_value());
   const int64_t id = created->value.action.id;
@@ -220,7 +254,9 @@ TEST_CASE("hcloud::Client: an action that ends in error is a clear error, or a v
   REQUIRE_FALSE(strict.has_value());
   CHECK(strict.error().code == custody::Errc::remote);
   CHECK(strict.error().message
-        == fmt::format("wait for action {0}: action {0} (create_image) failed: image_creation_failed: disk read error", id));
+        == fmt::format("wait for action {0}: action {0} (create_image) failed: "
+                       "image_creation_failed: disk read error",
+                       id));
   WaitOptions lenient;
   lenient.accept_error = true;
   auto value = client.wait_for_action(id, lenient);
@@ -229,8 +265,12 @@ TEST_CASE("hcloud::Client: an action that ends in error is a clear error, or a v
   CHECK(value->value.error->message == "disk read error");
 }
 
-TEST_CASE("hcloud::Client: waiting past the deadline fails with the action's progress") {
-  StandinProcess s(StandinOptions{"seed_project.json", {"--action-ms", "150", "--command-ms", "create_image=5000"}});
+TEST_CASE(
+    "hcloud::Client: waiting past the deadline fails with the action's "
+    "progress") {
+  StandinProcess s(StandinOptions{
+      "seed_project.json",
+      {"--action-ms", "150", "--command-ms", "create_image=5000"}});
   Harness h;
   auto client = h.client(s);
   auto created = client.create_image(k_suspended, {});
@@ -239,11 +279,14 @@ TEST_CASE("hcloud::Client: waiting past the deadline fails with the action's pro
   w.timeout = std::chrono::milliseconds(200);
   auto r = client.wait_for_action(created->value.action.id, w);
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message.find("(create_image) still running after") != std::string::npos);
+  CHECK(r.error().message.find("(create_image) still running after")
+        != std::string::npos);
   CHECK(r.error().message.find("progress") != std::string::npos);
 }
 
-TEST_CASE("hcloud::Client: a bad token gives a clear error and the token appears nowhere (§1.1, DESIGN §7)") {
+TEST_CASE(
+    "hcloud::Client: a bad token gives a clear error and the token appears "
+    "nowhere (§1.1, DESIGN §7)") {
   StandinProcess s;
   Harness h;
   const std::string bad_token = "BadToken-0123456789abcdefSECRET";
@@ -252,22 +295,29 @@ TEST_CASE("hcloud::Client: a bad token gives a clear error and the token appears
   REQUIRE(client.has_value());
   auto r = client->list_servers();
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message == "list servers: HTTP 401 unauthorized: unable to authenticate");
+  CHECK(r.error().message
+        == "list servers: HTTP 401 unauthorized: unable to authenticate");
   CHECK(client->exchanges().size() == 1); // 401 is not retried
   CHECK(client->last_api_error()->code == "unauthorized");
-  CHECK(s.requests()[0].at("authorization") == "invalid"); // it was sent, as a header
-  const std::string everything = r.error().message + h.log() + testing::dump_exchanges(client->exchanges())
-                                 + client->last_api_error()->message + s.stderr_text();
-  CHECK(h.log().find("GET /servers?page=1&per_page=50 -> 401") != std::string::npos); // the log is captured
+  CHECK(s.requests()[0].at("authorization")
+        == "invalid"); // it was sent, as a header
+  const std::string everything =
+      r.error().message + h.log() + testing::dump_exchanges(client->exchanges())
+      + client->last_api_error()->message + s.stderr_text();
+  CHECK(h.log().find("GET /servers?page=1&per_page=50 -> 401")
+        != std::string::npos); // the log is captured
   CHECK(everything.find(bad_token) == std::string::npos);
   CHECK(everything.find("SECRET") == std::string::npos);
   // The valid token does not leak either, on a successful call.
   auto good = h.client(s);
   REQUIRE(good.list_ssh_keys().has_value());
-  CHECK((h.log() + testing::dump_exchanges(good.exchanges())).find(s.token()) == std::string::npos);
+  CHECK((h.log() + testing::dump_exchanges(good.exchanges())).find(s.token())
+        == std::string::npos);
 }
 
-TEST_CASE("hcloud::Client: 429 waits until RateLimit-Reset, then succeeds (§1.5, §4)") {
+TEST_CASE(
+    "hcloud::Client: 429 waits until RateLimit-Reset, then succeeds (§1.5, "
+    "§4)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
@@ -294,11 +344,16 @@ TEST_CASE("hcloud::Client: 429 waits until RateLimit-Reset, then succeeds (§1.5
   CHECK(h.log().find("retrying in") != std::string::npos);
 }
 
-TEST_CASE("hcloud::Client: the stand-in's empty token bucket answers 429; the client waits and succeeds (§1.5)") {
+TEST_CASE(
+    "hcloud::Client: the stand-in's empty token bucket answers 429; the client "
+    "waits and succeeds (§1.5)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
-  s.control("POST", "config", {{"rate_limit", {{"capacity", 2}, {"refill_per_s", 4}, {"tokens", 0}}}});
+  s.control(
+      "POST",
+      "config",
+      {{"rate_limit", {{"capacity", 2}, {"refill_per_s", 4}, {"tokens", 0}}}});
   auto r = client.list_volumes();
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : message_of(r.error())));
   CHECK(r->value.size() == 3);
@@ -308,43 +363,62 @@ TEST_CASE("hcloud::Client: the stand-in's empty token bucket answers 429; the cl
   CHECK(client.exchanges().back().status == 200);
 }
 
-TEST_CASE("hcloud::Client: 5xx until the retries run out gives a clear error after 5 tries (§4)") {
+TEST_CASE(
+    "hcloud::Client: 5xx until the retries run out gives a clear error after 5 "
+    "tries (§4)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s, [](ClientOptions& o) { o.retry.jitter = false; });
-  s.add_faults({{"path", "/v1/volumes"}, {"count", 99}, {"status", 502}, {"body", "bare"}});
+  s.add_faults({{"path", "/v1/volumes"},
+                {"count", 99},
+                {"status", 502},
+                {"body", "bare"}});
   auto r = client.list_volumes();
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message == "list volumes: HTTP 502 (no error body) (gave up after 5 attempts)");
+  CHECK(r.error().message
+        == "list volumes: HTTP 502 (no error body) (gave up after 5 attempts)");
   CHECK(client.exchanges().size() == 5);
   for (int i = 0; i < 5; ++i) {
     CHECK(client.exchanges()[static_cast<size_t>(i)].attempt == i + 1);
   }
-  // Truncated exponential backoff, base 20 ms ×2 (jitter off for an exact check).
+  // Truncated exponential backoff, base 20 ms ×2 (jitter off for an exact
+  // check).
   using ms = std::chrono::milliseconds;
   CHECK(*h.sleeps == std::vector<ms>{ms(20), ms(40), ms(80), ms(160)});
 
   SUBCASE("504 timeout with a JSON body, then success") {
     s.control("DELETE", "faults");
-    s.add_faults({{"path", "/v1/volumes"}, {"count", 2}, {"status", 504}, {"code", "timeout"}, {"message", "request timeout"}});
+    s.add_faults({{"path", "/v1/volumes"},
+                  {"count", 2},
+                  {"status", 504},
+                  {"code", "timeout"},
+                  {"message", "request timeout"}});
     auto ok = client.list_volumes();
     REQUIRE(ok.has_value());
     CHECK(client.exchanges().size() == 8);
   }
   SUBCASE("409 conflict is retried") {
     s.control("DELETE", "faults");
-    s.add_faults({{"path", "/v1/volumes"}, {"status", 409}, {"code", "conflict"}, {"message", "resource changed"}});
+    s.add_faults({{"path", "/v1/volumes"},
+                  {"status", 409},
+                  {"code", "conflict"},
+                  {"message", "resource changed"}});
     CHECK(client.list_volumes().has_value());
     CHECK(client.exchanges().size() == 7);
   }
 }
 
-TEST_CASE("hcloud::Client does not retry 500, bare 503, 422 and other 4xx (§4)") {
+TEST_CASE(
+    "hcloud::Client does not retry 500, bare 503, 422 and other 4xx (§4)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
-  s.add_faults(json::array({{{"path", "/v1/ssh_keys"}, {"status", 503}, {"body", "bare"}},
-                            {{"path", "/v1/volumes"}, {"status", 500}, {"code", "server_error"}, {"message", "boom"}}}));
+  s.add_faults(json::array(
+      {{{"path", "/v1/ssh_keys"}, {"status", 503}, {"body", "bare"}},
+       {{"path", "/v1/volumes"},
+        {"status", 500},
+        {"code", "server_error"},
+        {"message", "boom"}}}));
   auto bare = client.list_ssh_keys();
   REQUIRE_FALSE(bare.has_value());
   CHECK(bare.error().message == "list SSH keys: HTTP 503 (no error body)");
@@ -353,7 +427,8 @@ TEST_CASE("hcloud::Client does not retry 500, bare 503, 422 and other 4xx (§4)"
   CHECK(five.error().message == "list volumes: HTTP 500 server_error: boom");
   FirewallSpec spec;
   spec.name = "bad";
-  spec.rules = {FirewallRule{"in", "tcp", std::nullopt, {"0.0.0.0/0"}, {}, std::nullopt}};
+  spec.rules = {
+      FirewallRule{"in", "tcp", std::nullopt, {"0.0.0.0/0"}, {}, std::nullopt}};
   auto invalid = client.create_firewall(spec);
   REQUIRE_FALSE(invalid.has_value());
   CHECK(invalid.error().code == custody::Errc::invalid_input);
@@ -367,7 +442,9 @@ TEST_CASE("hcloud::Client does not retry 500, bare 503, 422 and other 4xx (§4)"
 TEST_CASE("hcloud::Client retries dropped connections and timeouts (§4)") {
   StandinProcess s;
   Harness h;
-  auto client = h.client(s, [](ClientOptions& o) { o.request_timeout = std::chrono::milliseconds(300); });
+  auto client = h.client(s, [](ClientOptions& o) {
+    o.request_timeout = std::chrono::milliseconds(300);
+  });
   s.add_faults(json::array({{{"path", "/v1/ssh_keys"}, {"drop", true}},
                             {{"path", "/v1/ssh_keys"}, {"delay_ms", 1000}}}));
   auto r = client.list_ssh_keys();
@@ -377,7 +454,8 @@ TEST_CASE("hcloud::Client retries dropped connections and timeouts (§4)") {
   CHECK(client.exchanges()[0].status == 0);
   CHECK_FALSE(client.exchanges()[0].transport_error.empty());
   CHECK(client.exchanges()[1].status == 0);
-  CHECK(client.exchanges()[1].transport_error.find("timed out") != std::string::npos);
+  CHECK(client.exchanges()[1].transport_error.find("timed out")
+        != std::string::npos);
   CHECK(client.exchanges()[2].status == 200);
 
   auto unreachable = Client::create(Token::from_string("x").value(), [&] {
@@ -388,24 +466,33 @@ TEST_CASE("hcloud::Client retries dropped connections and timeouts (§4)") {
   REQUIRE(unreachable.has_value());
   auto down = unreachable->list_servers();
   REQUIRE_FALSE(down.has_value());
-  CHECK(down.error().message.rfind("list servers: GET /servers?page=1&per_page=50: ", 0) == 0);
+  CHECK(down.error().message.rfind(
+            "list servers: GET /servers?page=1&per_page=50: ", 0)
+        == 0);
   CHECK(down.error().message.ends_with("(gave up after 2 attempts)"));
 }
 
-TEST_CASE("hcloud::Client: 423 locked waits for the server's running action, then succeeds (§1.6)") {
+TEST_CASE(
+    "hcloud::Client: 423 locked waits for the server's running action, then "
+    "succeeds (§1.6)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
   auto created = client.create_image(k_compromised, {});
   REQUIRE(created.has_value());
-  auto off = client.poweroff_server(k_compromised); // the snapshot is still running
+  auto off =
+      client.poweroff_server(k_compromised); // the snapshot is still running
   REQUIRE_MESSAGE(off.has_value(), (off ? "" : message_of(off.error())));
   CHECK(off->value.command == "stop_server");
   const auto& ex = client.exchanges();
-  auto locked = std::find_if(ex.begin(), ex.end(), [](const HttpExchange& e) { return e.status == 423; });
+  auto locked = std::find_if(ex.begin(), ex.end(), [](const HttpExchange& e) {
+    return e.status == 423;
+  });
   REQUIRE(locked != ex.end());
   CHECK(locked->api_error_code == "locked");
-  CHECK((locked + 1)->path == fmt::format("/servers/{}/actions?status=running&page=1&per_page=50", k_compromised));
+  CHECK((locked + 1)->path
+        == fmt::format("/servers/{}/actions?status=running&page=1&per_page=50",
+                       k_compromised));
   CHECK(ex.back().method == "POST");
   CHECK(ex.back().status == 201);
   CHECK(ex.back().attempt == 2);
@@ -416,7 +503,11 @@ TEST_CASE("hcloud::Client: 423 locked waits for the server's running action, the
   CHECK(*snap->value.finished_ms <= off->value.started_ms + 1000);
 
   SUBCASE("a scripted 423 with no running action falls back to a backoff") {
-    s.add_faults({{"path", fmt::format("/v1/servers/{}/actions/shutdown", k_suspended)}, {"status", 423}, {"code", "locked"}, {"message", "cannot perform operation because server is locked"}});
+    s.add_faults(
+        {{"path", fmt::format("/v1/servers/{}/actions/shutdown", k_suspended)},
+         {"status", 423},
+         {"code", "locked"},
+         {"message", "cannot perform operation because server is locked"}});
     const size_t sleeps_before = h.sleeps->size();
     auto shut = client.shutdown_server(k_suspended);
     REQUIRE(shut.has_value());
@@ -425,17 +516,22 @@ TEST_CASE("hcloud::Client: 423 locked waits for the server's running action, the
   }
 }
 
-TEST_CASE("hcloud::Client manages firewalls: create, get, list, apply, remove, delete (§2.5, §2.6)") {
+TEST_CASE(
+    "hcloud::Client manages firewalls: create, get, list, apply, remove, "
+    "delete (§2.5, §2.6)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
   FirewallSpec spec;
   spec.name = "forensic-isolation-test";
   spec.labels = {{"custody/incident", "INC-2026-12-03-1"}};
-  spec.rules = {FirewallRule{"in", "tcp", "22", {"203.0.113.7/32"}, {}, "ssh"},
-                FirewallRule{"out", "icmp", std::nullopt, {}, {"203.0.113.7/32"}, std::nullopt}};
+  spec.rules = {
+      FirewallRule{"in", "tcp", "22", {"203.0.113.7/32"}, {}, "ssh"},
+      FirewallRule{
+          "out", "icmp", std::nullopt, {}, {"203.0.113.7/32"}, std::nullopt}};
   auto created = client.create_firewall(spec);
-  REQUIRE_MESSAGE(created.has_value(), (created ? "" : message_of(created.error())));
+  REQUIRE_MESSAGE(created.has_value(),
+                  (created ? "" : message_of(created.error())));
   const int64_t fw = created->value.firewall.id;
   CHECK(fw > k_two_32);
   CHECK(created->value.firewall.rules.size() == 2);
@@ -446,22 +542,29 @@ TEST_CASE("hcloud::Client manages firewalls: create, get, list, apply, remove, d
   REQUIRE(applied.has_value());
   REQUIRE(applied->value.size() == 1);
   CHECK(applied->value[0].command == "apply_firewall");
-  auto waited = client.wait_for_actions({applied->value[0].id, created->value.actions[0].id});
+  auto waited = client.wait_for_actions(
+      {applied->value[0].id, created->value.actions[0].id});
   REQUIRE(waited.has_value());
   CHECK(waited->value.size() == 2);
   auto got = client.get_firewall(fw);
   REQUIRE(got.has_value());
   REQUIRE(got->value.applied_to.size() == 1);
-  CHECK(got->value.applied_to[0].server_id == k_compromised); // int64 id round-trip
+  CHECK(got->value.applied_to[0].server_id
+        == k_compromised); // int64 id round-trip
   auto server = client.get_server(k_compromised);
   REQUIRE(server.has_value());
-  CHECK(std::any_of(server->value.firewalls.begin(), server->value.firewalls.end(),
-                    [&](const ServerFirewall& f) { return f.id == fw && f.status == "applied"; }));
+  CHECK(std::any_of(server->value.firewalls.begin(),
+                    server->value.firewalls.end(),
+                    [&](const ServerFirewall& f) {
+                      return f.id == fw && f.status == "applied";
+                    }));
 
   auto listed = client.list_firewalls();
   REQUIRE(listed.has_value());
   CHECK(listed->value.size() == 5);
-  auto web = std::find_if(listed->value.begin(), listed->value.end(), [](const Firewall& f) { return f.name == "fw-web"; });
+  auto web = std::find_if(listed->value.begin(),
+                          listed->value.end(),
+                          [](const Firewall& f) { return f.name == "fw-web"; });
   REQUIRE(web != listed->value.end());
   CHECK(web->applied_to.at(0).label_selector == "role in (web,lb)");
   CHECK(web->applied_to.at(0).selector_servers.size() == 4);
@@ -485,7 +588,8 @@ TEST_CASE("hcloud::Client lists SSH keys and volumes for the audit (§2.9)") {
   REQUIRE(keys.has_value());
   REQUIRE(keys->value.size() == 4);
   CHECK(keys->value[3].name == "backup");
-  CHECK(keys->value[3].fingerprint == "93:97:a7:d5:97:ef:df:54:68:16:f1:23:a5:60:14:96");
+  CHECK(keys->value[3].fingerprint
+        == "93:97:a7:d5:97:ef:df:54:68:16:f1:23:a5:60:14:96");
   CHECK(keys->value[3].public_key.starts_with("ssh-ed25519 "));
   auto volumes = client.list_volumes();
   REQUIRE(volumes.has_value());
@@ -496,7 +600,9 @@ TEST_CASE("hcloud::Client lists SSH keys and volumes for the audit (§2.9)") {
   CHECK(volumes->value[0].size_gb == 200);
 }
 
-TEST_CASE("hcloud::Client creates an analysis server from a snapshot, powers it off and deletes it (§2.7, §2.8)") {
+TEST_CASE(
+    "hcloud::Client creates an analysis server from a snapshot, powers it off "
+    "and deletes it (§2.7, §2.8)") {
   StandinProcess s;
   Harness h;
   auto client = h.client(s);
@@ -509,7 +615,8 @@ TEST_CASE("hcloud::Client creates an analysis server from a snapshot, powers it 
   req.firewalls = {4294968504LL};
   req.labels = {{"custody/incident", "INC-2026-12-03-1"}};
   auto created = client.create_server(req);
-  REQUIRE_MESSAGE(created.has_value(), (created ? "" : message_of(created.error())));
+  REQUIRE_MESSAGE(created.has_value(),
+                  (created ? "" : message_of(created.error())));
   CHECK(created->value.server.status == "initializing");
   CHECK(created->value.server.location == "nbg1");
   CHECK(created->value.action.command == "create_server");

@@ -4,15 +4,15 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace custody::collector::hcloud {
 
@@ -45,18 +45,28 @@ Result<LoadedToken> token_from_file(const std::filesystem::path& path) {
     return fail_errno("stat token file " + name);
   }
   if (!S_ISREG(st.st_mode)) {
-    return fail(Errc::invalid_input, fmt::format("token file {} is not a regular file", name));
+    return fail(Errc::invalid_input,
+                fmt::format("token file {} is not a regular file", name));
   }
   if ((st.st_mode & 077) != 0) {
     return fail(Errc::invalid_input,
-                fmt::format("token file {} is accessible by group or others (mode {:04o}); run: chmod 600 {}",
-                            name, st.st_mode & 07777, name));
+                fmt::format("token file {} is accessible by group or others "
+                            "(mode {:04o}); run: chmod 600 {}",
+                            name,
+                            st.st_mode & 07777,
+                            name));
   }
   if (st.st_uid != ::geteuid() && st.st_uid != 0) {
-    return fail(Errc::invalid_input, fmt::format("token file {} is owned by uid {}, not by you", name, st.st_uid));
+    return fail(Errc::invalid_input,
+                fmt::format("token file {} is owned by uid {}, not by you",
+                            name,
+                            st.st_uid));
   }
   if (st.st_size > static_cast<off_t>(k_max_token_bytes + 2)) {
-    return fail(Errc::invalid_input, fmt::format("token file {} is too large for a token ({} bytes)", name, st.st_size));
+    return fail(Errc::invalid_input,
+                fmt::format("token file {} is too large for a token ({} bytes)",
+                            name,
+                            st.st_size));
   }
   std::string content;
   std::array<char, 512> buf{};
@@ -78,11 +88,13 @@ Result<LoadedToken> token_from_file(const std::filesystem::path& path) {
     if (content.size() > k_max_token_bytes + 2) {
       explicit_bzero(buf.data(), buf.size());
       wipe(content);
-      return fail(Errc::invalid_input, fmt::format("token file {} is too large for a token", name));
+      return fail(Errc::invalid_input,
+                  fmt::format("token file {} is too large for a token", name));
     }
   }
   explicit_bzero(buf.data(), buf.size());
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+  while (!content.empty()
+         && (content.back() == '\n' || content.back() == '\r')) {
     content.pop_back();
   }
   auto token = Token::from_string(std::move(content));
@@ -96,7 +108,7 @@ Result<LoadedToken> token_from_file(const std::filesystem::path& path) {
 } // namespace
 
 Token::Token(std::string value)
-  : m_value(std::make_unique<std::string>(std::move(value))) {}
+    : m_value(std::make_unique<std::string>(std::move(value))) {}
 
 Token::~Token() {
   if (m_value) {
@@ -110,11 +122,14 @@ Result<Token> Token::from_string(std::string value) {
   }
   if (value.size() > k_max_token_bytes) {
     wipe(value);
-    return fail(Errc::invalid_input, fmt::format("the API token is longer than {} bytes", k_max_token_bytes));
+    return fail(Errc::invalid_input,
+                fmt::format("the API token is longer than {} bytes",
+                            k_max_token_bytes));
   }
   if (!std::all_of(value.begin(), value.end(), token_char_ok)) {
     wipe(value);
-    return fail(Errc::invalid_input, "the API token contains whitespace or control characters");
+    return fail(Errc::invalid_input,
+                "the API token contains whitespace or control characters");
   }
   return Token(std::move(value));
 }
@@ -127,22 +142,26 @@ std::size_t Token::size() const noexcept {
   return m_value ? m_value->size() : 0;
 }
 
-Result<LoadedToken> load_token(const std::optional<std::filesystem::path>& token_file) {
+Result<LoadedToken>
+load_token(const std::optional<std::filesystem::path>& token_file) {
   if (token_file) {
     return token_from_file(*token_file);
   }
-  for (const auto& [var, source] : {std::pair{"HCLOUD_TOKEN", TokenSource::env_hcloud_token},
-                                    std::pair{"HETZNER_API_TOKEN", TokenSource::env_hetzner_api_token}}) {
+  for (const auto& [var, source] :
+       {std::pair{"HCLOUD_TOKEN", TokenSource::env_hcloud_token},
+        std::pair{"HETZNER_API_TOKEN", TokenSource::env_hetzner_api_token}}) {
     if (const char* v = env_nonempty(var)) {
       auto token = Token::from_string(std::string(v));
       if (!token) {
-        return tl::unexpected(with_context(token.error(), std::string("environment variable ") + var));
+        return tl::unexpected(with_context(
+            token.error(), std::string("environment variable ") + var));
       }
       return LoadedToken{std::move(*token), source, var};
     }
   }
   return fail(Errc::invalid_input,
-              "no Hetzner API token: set HCLOUD_TOKEN (or HETZNER_API_TOKEN) or pass --token-file FILE");
+              "no Hetzner API token: set HCLOUD_TOKEN (or HETZNER_API_TOKEN) "
+              "or pass --token-file FILE");
 }
 
 Result<std::string> resolve_endpoint(const std::optional<std::string>& flag) {
@@ -172,22 +191,31 @@ Result<std::string> validate_endpoint(std::string_view url) {
   } else if (url.starts_with("http://")) {
     rest = url.substr(7);
   } else {
-    return fail(Errc::invalid_input, "endpoint must start with https:// (or http:// for a loopback stand-in)");
+    return fail(Errc::invalid_input,
+                "endpoint must start with https:// (or http:// for a loopback "
+                "stand-in)");
   }
   const size_t slash = rest.find('/');
   const std::string_view authority = rest.substr(0, slash);
   if (authority.find('@') != std::string_view::npos) {
     // Do not echo the URL: the part before '@' is a credential.
-    return fail(Errc::invalid_input, "endpoint must not contain credentials (user:password@)");
+    return fail(Errc::invalid_input,
+                "endpoint must not contain credentials (user:password@)");
   }
   if (authority.empty()) {
-    return fail(Errc::invalid_input, fmt::format("endpoint {} has no host", url));
+    return fail(Errc::invalid_input,
+                fmt::format("endpoint {} has no host", url));
   }
   if (url.find_first_of("?#") != std::string_view::npos) {
-    return fail(Errc::invalid_input, fmt::format("endpoint {} must not have a query or fragment", url));
+    return fail(
+        Errc::invalid_input,
+        fmt::format("endpoint {} must not have a query or fragment", url));
   }
-  if (std::any_of(url.begin(), url.end(), [](char c) { return c <= 0x20 || c >= 0x7f; })) {
-    return fail(Errc::invalid_input, "endpoint contains whitespace or control characters");
+  if (std::any_of(url.begin(), url.end(), [](char c) {
+        return c <= 0x20 || c >= 0x7f;
+      })) {
+    return fail(Errc::invalid_input,
+                "endpoint contains whitespace or control characters");
   }
   if (!https) {
     std::string_view host = authority;
@@ -198,7 +226,8 @@ Result<std::string> validate_endpoint(std::string_view url) {
     }
     if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
       return fail(Errc::invalid_input,
-                  fmt::format("endpoint {} uses plain http to a non-loopback host; the token would travel "
+                  fmt::format("endpoint {} uses plain http to a non-loopback "
+                              "host; the token would travel "
                               "unencrypted (use https://)",
                               url));
     }

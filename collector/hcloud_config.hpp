@@ -24,7 +24,8 @@
 
 namespace custody::collector::hcloud {
 
-inline constexpr std::string_view k_default_endpoint = "https://api.hetzner.cloud/v1";
+inline constexpr std::string_view k_default_endpoint =
+    "https://api.hetzner.cloud/v1";
 inline constexpr std::size_t k_max_token_bytes = 4096;
 
 class Token {
@@ -56,7 +57,8 @@ enum class TokenSource { token_file, env_hcloud_token, env_hetzner_api_token };
 struct LoadedToken {
   Token token;
   TokenSource source;
-  std::string origin; // "HCLOUD_TOKEN", "HETZNER_API_TOKEN" or the file path; never the value
+  std::string origin; // "HCLOUD_TOKEN", "HETZNER_API_TOKEN" or the file path;
+                      // never the value
 };
 
 // Returns the API token, looked up in this order:
@@ -71,7 +73,8 @@ struct LoadedToken {
 // characters are trimmed; any other whitespace is an error.
 // Pass `token_file` only when the user gave one; a default path would
 // override the environment.
-Result<LoadedToken> load_token(const std::optional<std::filesystem::path>& token_file);
+Result<LoadedToken>
+load_token(const std::optional<std::filesystem::path>& token_file);
 
 // Returns the endpoint to use: `flag` (from --endpoint) if given, else env
 // HCLOUD_ENDPOINT if set and non-empty, else k_default_endpoint; validated by

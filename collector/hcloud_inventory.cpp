@@ -16,29 +16,44 @@ using json = nlohmann::json;
 
 namespace {
 
-Result<void> only_keys(const json& obj, std::initializer_list<std::string_view> allowed, const std::string& where) {
+Result<void> only_keys(const json& obj,
+                       std::initializer_list<std::string_view> allowed,
+                       const std::string& where) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      return fail(Errc::invalid_input, fmt::format("{}: unknown key '{}'", where, it.key()));
+      return fail(Errc::invalid_input,
+                  fmt::format("{}: unknown key '{}'", where, it.key()));
     }
   }
   return {};
 }
 
-Result<std::optional<std::string>> opt_string(const json& obj, const char* key, const std::string& where) {
+Result<std::optional<std::string>>
+opt_string(const json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end()) {
     return std::optional<std::string>();
   }
   if (!it->is_string()) {
-    return fail(Errc::invalid_input, fmt::format("{}: '{}' must be a string", where, key));
+    return fail(Errc::invalid_input,
+                fmt::format("{}: '{}' must be a string", where, key));
   }
   return std::optional<std::string>(it->get<std::string>());
 }
 
-void add(InventoryReport& r, FindingKind kind, std::string resource, std::optional<int64_t> id, std::string name,
-         std::optional<int64_t> created, std::string detail) {
-  r.findings.push_back({kind, std::move(resource), id, std::move(name), created, std::move(detail)});
+void add(InventoryReport& r,
+         FindingKind kind,
+         std::string resource,
+         std::optional<int64_t> id,
+         std::string name,
+         std::optional<int64_t> created,
+         std::string detail) {
+  r.findings.push_back({kind,
+                        std::move(resource),
+                        id,
+                        std::move(name),
+                        created,
+                        std::move(detail)});
 }
 
 } // namespace
@@ -83,7 +98,8 @@ Result<std::string> normalize_md5_fingerprint(std::string_view fingerprint) {
   }
   if (!ok) {
     return fail(Errc::invalid_input,
-                fmt::format("'{}' is not an MD5 fingerprint (16 colon-separated hex bytes, as the Hetzner API and "
+                fmt::format("'{}' is not an MD5 fingerprint (16 "
+                            "colon-separated hex bytes, as the Hetzner API and "
                             "ssh-keygen -l -E md5 show them)",
                             std::string(fingerprint.substr(0, 80))));
   }
@@ -95,24 +111,36 @@ Result<ExpectedInventory> parse_expected_inventory(std::string_view json_text) {
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(Errc::invalid_input, "expected inventory: not a JSON object");
   }
-  CUSTODY_TRY(only_keys(doc, {"format", "project", "as_of", "servers", "ssh_keys"}, "expected inventory"));
-  if (!doc.contains("format") || doc.at("format") != k_expected_inventory_format) {
-    return fail(Errc::invalid_input, fmt::format("expected inventory: 'format' must be \"{}\"", k_expected_inventory_format));
+  CUSTODY_TRY(only_keys(doc,
+                        {"format", "project", "as_of", "servers", "ssh_keys"},
+                        "expected inventory"));
+  if (!doc.contains("format")
+      || doc.at("format") != k_expected_inventory_format) {
+    return fail(Errc::invalid_input,
+                fmt::format("expected inventory: 'format' must be \"{}\"",
+                            k_expected_inventory_format));
   }
   ExpectedInventory inv;
-  CUSTODY_TRY_ASSIGN(auto project, opt_string(doc, "project", "expected inventory"));
+  CUSTODY_TRY_ASSIGN(auto project,
+                     opt_string(doc, "project", "expected inventory"));
   inv.project = project.value_or("");
-  CUSTODY_TRY_ASSIGN(auto as_of, opt_string(doc, "as_of", "expected inventory"));
+  CUSTODY_TRY_ASSIGN(auto as_of,
+                     opt_string(doc, "as_of", "expected inventory"));
   if (as_of) {
     auto ms = parse_rfc3339_ms(*as_of);
     if (!ms) {
-      return fail(Errc::invalid_input, "expected inventory: as_of: " + ms.error().message);
+      return fail(Errc::invalid_input,
+                  "expected inventory: as_of: " + ms.error().message);
     }
     inv.as_of_ms = *ms;
   }
   for (const char* key : {"servers", "ssh_keys"}) {
     if (!doc.contains(key) || !doc.at(key).is_array()) {
-      return fail(Errc::invalid_input, fmt::format("expected inventory: '{}' must be an array (it may be empty)", key));
+      return fail(
+          Errc::invalid_input,
+          fmt::format(
+              "expected inventory: '{}' must be an array (it may be empty)",
+              key));
     }
   }
   std::set<int64_t> ids;
@@ -127,28 +155,35 @@ Result<ExpectedInventory> parse_expected_inventory(std::string_view json_text) {
     ExpectedServer s;
     if (e.contains("id")) {
       if (!e.at("id").is_number_integer() || e.at("id").get<int64_t>() < 1) {
-        return fail(Errc::invalid_input, where + ": 'id' must be a positive integer");
+        return fail(Errc::invalid_input,
+                    where + ": 'id' must be a positive integer");
       }
       s.id = e.at("id").get<int64_t>();
       if (!ids.insert(*s.id).second) {
-        return fail(Errc::invalid_input, fmt::format("{}: server id {} is listed twice", where, *s.id));
+        return fail(
+            Errc::invalid_input,
+            fmt::format("{}: server id {} is listed twice", where, *s.id));
       }
     }
     CUSTODY_TRY_ASSIGN(s.name, opt_string(e, "name", where));
     CUSTODY_TRY_ASSIGN(auto note, opt_string(e, "note", where));
     s.note = note.value_or("");
     if (!s.id && !s.name) {
-      return fail(Errc::invalid_input, where + ": needs an 'id', a 'name', or both");
+      return fail(Errc::invalid_input,
+                  where + ": needs an 'id', a 'name', or both");
     }
     if (!s.id && !names.insert(*s.name).second) {
-      return fail(Errc::invalid_input, fmt::format("{}: server name '{}' is listed twice", where, *s.name));
+      return fail(
+          Errc::invalid_input,
+          fmt::format("{}: server name '{}' is listed twice", where, *s.name));
     }
     inv.servers.push_back(std::move(s));
   }
   std::set<std::string> fingerprints;
   for (size_t i = 0; i < doc.at("ssh_keys").size(); ++i) {
     const json& e = doc.at("ssh_keys")[i];
-    const std::string where = fmt::format("expected inventory: ssh_keys[{}]", i);
+    const std::string where =
+        fmt::format("expected inventory: ssh_keys[{}]", i);
     if (!e.is_object()) {
       return fail(Errc::invalid_input, where + ": must be an object");
     }
@@ -164,7 +199,10 @@ Result<ExpectedInventory> parse_expected_inventory(std::string_view json_text) {
     }
     k.fingerprint = *norm;
     if (!fingerprints.insert(k.fingerprint).second) {
-      return fail(Errc::invalid_input, fmt::format("{}: fingerprint {} is listed twice", where, k.fingerprint));
+      return fail(Errc::invalid_input,
+                  fmt::format("{}: fingerprint {} is listed twice",
+                              where,
+                              k.fingerprint));
     }
     CUSTODY_TRY_ASSIGN(k.name, opt_string(e, "name", where));
     CUSTODY_TRY_ASSIGN(auto note, opt_string(e, "note", where));
@@ -174,7 +212,8 @@ Result<ExpectedInventory> parse_expected_inventory(std::string_view json_text) {
   return inv;
 }
 
-Result<ExpectedInventory> load_expected_inventory(const std::filesystem::path& path) {
+Result<ExpectedInventory>
+load_expected_inventory(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return fail_errno("open " + path.string());
@@ -215,29 +254,41 @@ Result<ProjectInventory> fetch_inventory(Client& client) {
 }
 
 size_t InventoryReport::count(FindingKind kind) const {
-  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(), [&](const InventoryFinding& f) { return f.kind == kind; }));
+  return static_cast<size_t>(std::count_if(
+      findings.begin(), findings.end(), [&](const InventoryFinding& f) {
+        return f.kind == kind;
+      }));
 }
 
 bool InventoryReport::clean() const {
-  return count(FindingKind::unauthorized_server) == 0 && count(FindingKind::unknown_ssh_key) == 0;
+  return count(FindingKind::unauthorized_server) == 0
+         && count(FindingKind::unknown_ssh_key) == 0;
 }
 
 json InventoryReport::to_json() const {
   json counts = json::object();
-  for (auto kind : {FindingKind::unauthorized_server, FindingKind::unknown_ssh_key, FindingKind::server_renamed,
-                    FindingKind::missing_server, FindingKind::missing_ssh_key, FindingKind::created_since}) {
+  for (auto kind : {FindingKind::unauthorized_server,
+                    FindingKind::unknown_ssh_key,
+                    FindingKind::server_renamed,
+                    FindingKind::missing_server,
+                    FindingKind::missing_ssh_key,
+                    FindingKind::created_since}) {
     counts[std::string(to_string(kind))] = count(kind);
   }
   json list = json::array();
   for (const auto& f : findings) {
-    list.push_back({{"kind", to_string(f.kind)},
-                    {"resource", f.resource},
-                    {"id", f.id ? json(*f.id) : json()},
-                    {"name", f.name},
-                    {"created", f.created_ms ? json(format_rfc3339_ms(*f.created_ms)) : json()},
-                    {"detail", f.detail}});
+    list.push_back(
+        {{"kind", to_string(f.kind)},
+         {"resource", f.resource},
+         {"id", f.id ? json(*f.id) : json()},
+         {"name", f.name},
+         {"created",
+          f.created_ms ? json(format_rfc3339_ms(*f.created_ms)) : json()},
+         {"detail", f.detail}});
   }
-  return {{"since", since_ms ? json(format_rfc3339_ms(*since_ms)) : json()}, {"counts", counts}, {"findings", list}};
+  return {{"since", since_ms ? json(format_rfc3339_ms(*since_ms)) : json()},
+          {"counts", counts},
+          {"findings", list}};
 }
 
 InventoryReport compare_inventory(const ExpectedInventory& expected,
@@ -259,22 +310,46 @@ InventoryReport compare_inventory(const ExpectedInventory& expected,
     if (auto it = by_id.find(s.id); it != by_id.end()) {
       seen.insert(it->second);
       if (it->second->name && *it->second->name != s.name) {
-        add(r, FindingKind::server_renamed, "server", s.id, s.name, s.created_ms,
-            fmt::format("server {} is listed as '{}' but is now named '{}'", s.id, *it->second->name, s.name));
+        add(r,
+            FindingKind::server_renamed,
+            "server",
+            s.id,
+            s.name,
+            s.created_ms,
+            fmt::format("server {} is listed as '{}' but is now named '{}'",
+                        s.id,
+                        *it->second->name,
+                        s.name));
       }
     } else if (auto jt = by_name.find(s.name); jt != by_name.end()) {
       seen.insert(jt->second);
     } else {
-      add(r, FindingKind::unauthorized_server, "server", s.id, s.name, s.created_ms,
-          fmt::format("server {} '{}' ({}, {}, created {}) is not in the expected inventory", s.id, s.name,
-                      s.location, s.server_type, format_rfc3339_ms(s.created_ms)));
+      add(r,
+          FindingKind::unauthorized_server,
+          "server",
+          s.id,
+          s.name,
+          s.created_ms,
+          fmt::format("server {} '{}' ({}, {}, created {}) is not in the "
+                      "expected inventory",
+                      s.id,
+                      s.name,
+                      s.location,
+                      s.server_type,
+                      format_rfc3339_ms(s.created_ms)));
     }
   }
   for (const auto& e : expected.servers) {
     if (seen.count(&e) == 0) {
-      add(r, FindingKind::missing_server, "server", e.id, e.name.value_or(""), std::nullopt,
+      add(r,
+          FindingKind::missing_server,
+          "server",
+          e.id,
+          e.name.value_or(""),
+          std::nullopt,
           e.id ? fmt::format("expected server {} is not in the project", *e.id)
-               : fmt::format("expected server '{}' is not in the project", e.name.value_or("")));
+               : fmt::format("expected server '{}' is not in the project",
+                             e.name.value_or("")));
     }
   }
 
@@ -288,23 +363,50 @@ InventoryReport compare_inventory(const ExpectedInventory& expected,
     const std::string norm = fp ? *fp : k.fingerprint;
     present.insert(norm);
     if (known.count(norm) == 0) {
-      add(r, FindingKind::unknown_ssh_key, "ssh_key", k.id, k.name, k.created_ms,
-          fmt::format("SSH key {} '{}' (fingerprint {}, created {}) is not in the expected inventory", k.id, k.name,
-                      k.fingerprint, format_rfc3339_ms(k.created_ms)));
+      add(r,
+          FindingKind::unknown_ssh_key,
+          "ssh_key",
+          k.id,
+          k.name,
+          k.created_ms,
+          fmt::format("SSH key {} '{}' (fingerprint {}, created {}) is not in "
+                      "the expected inventory",
+                      k.id,
+                      k.name,
+                      k.fingerprint,
+                      format_rfc3339_ms(k.created_ms)));
     }
   }
   for (const auto& k : expected.ssh_keys) {
     if (present.count(k.fingerprint) == 0) {
-      add(r, FindingKind::missing_ssh_key, "ssh_key", std::nullopt, k.name.value_or(k.fingerprint), std::nullopt,
-          fmt::format("expected SSH key {} is not in the project", k.fingerprint));
+      add(r,
+          FindingKind::missing_ssh_key,
+          "ssh_key",
+          std::nullopt,
+          k.name.value_or(k.fingerprint),
+          std::nullopt,
+          fmt::format("expected SSH key {} is not in the project",
+                      k.fingerprint));
     }
   }
 
   if (since_ms) {
-    auto check = [&](const char* resource, int64_t id, const std::string& name, int64_t created) {
+    auto check = [&](const char* resource,
+                     int64_t id,
+                     const std::string& name,
+                     int64_t created) {
       if (created >= *since_ms) {
-        add(r, FindingKind::created_since, resource, id, name, created,
-            fmt::format("{} {} '{}' was created {}", resource, id, name, format_rfc3339_ms(created)));
+        add(r,
+            FindingKind::created_since,
+            resource,
+            id,
+            name,
+            created,
+            fmt::format("{} {} '{}' was created {}",
+                        resource,
+                        id,
+                        name,
+                        format_rfc3339_ms(created)));
       }
     };
     for (const auto& s : actual.servers) {
@@ -323,12 +425,15 @@ InventoryReport compare_inventory(const ExpectedInventory& expected,
       check("image", i.id, i.description, i.created_ms);
     }
   }
-  std::stable_sort(r.findings.begin(), r.findings.end(), [](const InventoryFinding& a, const InventoryFinding& b) {
-    if (a.kind != b.kind) {
-      return static_cast<int>(a.kind) < static_cast<int>(b.kind);
-    }
-    return a.id.value_or(0) < b.id.value_or(0);
-  });
+  std::stable_sort(r.findings.begin(),
+                   r.findings.end(),
+                   [](const InventoryFinding& a, const InventoryFinding& b) {
+                     if (a.kind != b.kind) {
+                       return static_cast<int>(a.kind)
+                              < static_cast<int>(b.kind);
+                     }
+                     return a.id.value_or(0) < b.id.value_or(0);
+                   });
   return r;
 }
 

@@ -25,10 +25,9 @@
 #include "collector/hcloud_model.hpp"
 #include "common/result.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,7 +35,8 @@
 
 namespace custody::collector::hcloud {
 
-inline constexpr std::string_view k_expected_inventory_format = "custody-expected-inventory/v1";
+inline constexpr std::string_view k_expected_inventory_format =
+    "custody-expected-inventory/v1";
 
 struct ExpectedServer {
   std::optional<int64_t> id;
@@ -62,7 +62,8 @@ struct ExpectedInventory {
 // errors naming the entry (a typo must not silently widen what is allowed).
 Result<ExpectedInventory> parse_expected_inventory(std::string_view json_text);
 // Reads `path` and parses it as above.
-Result<ExpectedInventory> load_expected_inventory(const std::filesystem::path& path);
+Result<ExpectedInventory>
+load_expected_inventory(const std::filesystem::path& path);
 
 // Returns `fingerprint` as lower-case colon-separated MD5 hex without an
 // "MD5:" prefix, or an error if it is not 16 colon-separated hex bytes.
@@ -94,11 +95,11 @@ std::string_view to_string(FindingKind kind);
 
 struct InventoryFinding {
   FindingKind kind = FindingKind::unauthorized_server;
-  std::string resource;    // server | ssh_key | firewall | volume | image
+  std::string resource; // server | ssh_key | firewall | volume | image
   std::optional<int64_t> id;
-  std::string name;        // or the fingerprint for SSH keys without a name
+  std::string name; // or the fingerprint for SSH keys without a name
   std::optional<int64_t> created_ms;
-  std::string detail;      // one readable sentence
+  std::string detail; // one readable sentence
 };
 
 struct InventoryReport {

@@ -14,18 +14,23 @@ namespace {
 class Fields {
 public:
   Fields(const json& j, std::string what)
-    : m_j(j),
-      m_what(std::move(what)) {}
+      : m_j(j),
+        m_what(std::move(what)) {}
 
   [[nodiscard]] Result<void> require_object() const {
     if (!m_j.is_object()) {
-      return fail(Errc::remote, fmt::format("{}: expected a JSON object, got {}", m_what, m_j.type_name()));
+      return fail(Errc::remote,
+                  fmt::format("{}: expected a JSON object, got {}",
+                              m_what,
+                              m_j.type_name()));
     }
     return {};
   }
 
-  [[nodiscard]] tl::unexpected<Error> bad(std::string_view key, std::string_view why) const {
-    return fail(Errc::remote, fmt::format("{}: field '{}': {}", m_what, key, why));
+  [[nodiscard]] tl::unexpected<Error> bad(std::string_view key,
+                                          std::string_view why) const {
+    return fail(Errc::remote,
+                fmt::format("{}: field '{}': {}", m_what, key, why));
   }
 
   [[nodiscard]] const json* find(std::string_view key) const {
@@ -41,7 +46,8 @@ public:
     return v->get<int64_t>();
   }
 
-  [[nodiscard]] Result<std::optional<int64_t>> opt_id(std::string_view key) const {
+  [[nodiscard]] Result<std::optional<int64_t>>
+  opt_id(std::string_view key) const {
     const json* v = find(key);
     if (v == nullptr || v->is_null()) {
       return std::optional<int64_t>();
@@ -60,7 +66,8 @@ public:
     return v->get<std::string>();
   }
 
-  [[nodiscard]] Result<std::optional<std::string>> opt_str(std::string_view key) const {
+  [[nodiscard]] Result<std::optional<std::string>>
+  opt_str(std::string_view key) const {
     const json* v = find(key);
     if (v == nullptr || v->is_null()) {
       return std::optional<std::string>();
@@ -79,7 +86,8 @@ public:
     return v->get<double>();
   }
 
-  [[nodiscard]] Result<std::optional<double>> opt_number(std::string_view key) const {
+  [[nodiscard]] Result<std::optional<double>>
+  opt_number(std::string_view key) const {
     const json* v = find(key);
     if (v == nullptr || v->is_null()) {
       return std::optional<double>();
@@ -104,7 +112,8 @@ public:
     return *ms;
   }
 
-  [[nodiscard]] Result<std::optional<int64_t>> opt_time(std::string_view key) const {
+  [[nodiscard]] Result<std::optional<int64_t>>
+  opt_time(std::string_view key) const {
     const json* v = find(key);
     if (v == nullptr || v->is_null()) {
       return std::optional<int64_t>();
@@ -125,7 +134,8 @@ public:
     }
     for (auto it = v->begin(); it != v->end(); ++it) {
       if (!it.value().is_string()) {
-        return bad("labels", fmt::format("value of '{}' is not a string", it.key()));
+        return bad("labels",
+                   fmt::format("value of '{}' is not a string", it.key()));
       }
       out[it.key()] = it.value().get<std::string>();
     }
@@ -148,7 +158,8 @@ std::string describe(std::string_view kind, const json& j) {
   return std::string(kind);
 }
 
-Result<std::vector<std::string>> string_list(const json& j, std::string_view key, const Fields& f) {
+Result<std::vector<std::string>>
+string_list(const json& j, std::string_view key, const Fields& f) {
   std::vector<std::string> out;
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
@@ -217,22 +228,29 @@ Result<Server> parse_server(const json& j) {
   CUSTODY_TRY_ASSIGN(s.name, f.str("name"));
   CUSTODY_TRY_ASSIGN(s.status, f.str("status"));
   CUSTODY_TRY_ASSIGN(s.created_ms, f.time("created"));
-  if (const json* loc = f.find("location"); loc != nullptr && loc->is_object()) {
-    CUSTODY_TRY_ASSIGN(s.location, Fields(*loc, f.what() + " location").str("name"));
+  if (const json* loc = f.find("location");
+      loc != nullptr && loc->is_object()) {
+    CUSTODY_TRY_ASSIGN(s.location,
+                       Fields(*loc, f.what() + " location").str("name"));
   }
-  if (const json* type = f.find("server_type"); type != nullptr && type->is_object()) {
-    CUSTODY_TRY_ASSIGN(s.server_type, Fields(*type, f.what() + " server_type").str("name"));
+  if (const json* type = f.find("server_type");
+      type != nullptr && type->is_object()) {
+    CUSTODY_TRY_ASSIGN(s.server_type,
+                       Fields(*type, f.what() + " server_type").str("name"));
   }
-  if (const json* img = f.find("image"); img != nullptr && img->is_object() && img->contains("id")
-                                           && img->at("id").is_number_integer()) {
+  if (const json* img = f.find("image"); img != nullptr && img->is_object()
+                                         && img->contains("id")
+                                         && img->at("id").is_number_integer()) {
     s.image_id = img->at("id").get<int64_t>();
   }
   if (const json* pn = f.find("public_net"); pn != nullptr && pn->is_object()) {
     if (auto v4 = pn->find("ipv4"); v4 != pn->end() && v4->is_object()) {
-      CUSTODY_TRY_ASSIGN(s.ipv4, Fields(*v4, f.what() + " public_net.ipv4").opt_str("ip"));
+      CUSTODY_TRY_ASSIGN(
+          s.ipv4, Fields(*v4, f.what() + " public_net.ipv4").opt_str("ip"));
     }
     if (auto v6 = pn->find("ipv6"); v6 != pn->end() && v6->is_object()) {
-      CUSTODY_TRY_ASSIGN(s.ipv6, Fields(*v6, f.what() + " public_net.ipv6").opt_str("ip"));
+      CUSTODY_TRY_ASSIGN(
+          s.ipv6, Fields(*v6, f.what() + " public_net.ipv6").opt_str("ip"));
     }
     if (auto fws = pn->find("firewalls"); fws != pn->end() && fws->is_array()) {
       for (const auto& fw : *fws) {
@@ -245,7 +263,8 @@ Result<Server> parse_server(const json& j) {
       }
     }
   }
-  if (const json* vols = f.find("volumes"); vols != nullptr && vols->is_array()) {
+  if (const json* vols = f.find("volumes");
+      vols != nullptr && vols->is_array()) {
     for (const auto& v : *vols) {
       if (!v.is_number_integer()) {
         return f.bad("volumes", "contains a non-integer");
@@ -274,7 +293,8 @@ Result<Image> parse_image(const json& j) {
   CUSTODY_TRY_ASSIGN(auto disk, f.opt_number("disk_size"));
   img.disk_size_gb = disk.value_or(0);
   CUSTODY_TRY_ASSIGN(img.created_ms, f.time("created"));
-  if (const json* cf = f.find("created_from"); cf != nullptr && cf->is_object()) {
+  if (const json* cf = f.find("created_from");
+      cf != nullptr && cf->is_object()) {
     const Fields cff(*cf, f.what() + " created_from");
     CUSTODY_TRY_ASSIGN(img.created_from_id, cff.opt_id("id"));
     CUSTODY_TRY_ASSIGN(img.created_from_name, cff.opt_str("name"));
@@ -293,7 +313,8 @@ Result<Firewall> parse_firewall(const json& j) {
   CUSTODY_TRY_ASSIGN(fw.name, f.str("name"));
   CUSTODY_TRY_ASSIGN(fw.created_ms, f.time("created"));
   CUSTODY_TRY_ASSIGN(fw.labels, f.labels());
-  if (const json* rules = f.find("rules"); rules != nullptr && rules->is_array()) {
+  if (const json* rules = f.find("rules");
+      rules != nullptr && rules->is_array()) {
     for (const auto& r : *rules) {
       const Fields rf(r, f.what() + " rule");
       CUSTODY_TRY(rf.require_object());
@@ -303,26 +324,36 @@ Result<Firewall> parse_firewall(const json& j) {
       CUSTODY_TRY_ASSIGN(rule.port, rf.opt_str("port"));
       CUSTODY_TRY_ASSIGN(rule.description, rf.opt_str("description"));
       CUSTODY_TRY_ASSIGN(rule.source_ips, string_list(r, "source_ips", rf));
-      CUSTODY_TRY_ASSIGN(rule.destination_ips, string_list(r, "destination_ips", rf));
+      CUSTODY_TRY_ASSIGN(rule.destination_ips,
+                         string_list(r, "destination_ips", rf));
       fw.rules.push_back(std::move(rule));
     }
   }
-  if (const json* applied = f.find("applied_to"); applied != nullptr && applied->is_array()) {
+  if (const json* applied = f.find("applied_to");
+      applied != nullptr && applied->is_array()) {
     for (const auto& a : *applied) {
       const Fields af(a, f.what() + " applied_to[]");
       CUSTODY_TRY(af.require_object());
       FirewallTarget t;
       CUSTODY_TRY_ASSIGN(t.type, af.str("type"));
       if (auto srv = a.find("server"); srv != a.end() && srv->is_object()) {
-        CUSTODY_TRY_ASSIGN(t.server_id, Fields(*srv, af.what() + " server").opt_id("id"));
+        CUSTODY_TRY_ASSIGN(t.server_id,
+                           Fields(*srv, af.what() + " server").opt_id("id"));
       }
-      if (auto sel = a.find("label_selector"); sel != a.end() && sel->is_object()) {
-        CUSTODY_TRY_ASSIGN(t.label_selector, Fields(*sel, af.what() + " label_selector").opt_str("selector"));
+      if (auto sel = a.find("label_selector");
+          sel != a.end() && sel->is_object()) {
+        CUSTODY_TRY_ASSIGN(
+            t.label_selector,
+            Fields(*sel, af.what() + " label_selector").opt_str("selector"));
       }
-      if (auto res = a.find("applied_to_resources"); res != a.end() && res->is_array()) {
+      if (auto res = a.find("applied_to_resources");
+          res != a.end() && res->is_array()) {
         for (const auto& r : *res) {
-          if (r.is_object() && r.contains("server") && r.at("server").is_object()) {
-            CUSTODY_TRY_ASSIGN(auto id, Fields(r.at("server"), af.what() + " resource").id("id"));
+          if (r.is_object() && r.contains("server")
+              && r.at("server").is_object()) {
+            CUSTODY_TRY_ASSIGN(
+                auto id,
+                Fields(r.at("server"), af.what() + " resource").id("id"));
             t.selector_servers.push_back(id);
           }
         }
@@ -355,8 +386,10 @@ Result<Volume> parse_volume(const json& j) {
   CUSTODY_TRY_ASSIGN(v.id, f.id("id"));
   CUSTODY_TRY_ASSIGN(v.name, f.str("name"));
   CUSTODY_TRY_ASSIGN(v.server_id, f.opt_id("server"));
-  if (const json* loc = f.find("location"); loc != nullptr && loc->is_object()) {
-    CUSTODY_TRY_ASSIGN(v.location, Fields(*loc, f.what() + " location").str("name"));
+  if (const json* loc = f.find("location");
+      loc != nullptr && loc->is_object()) {
+    CUSTODY_TRY_ASSIGN(v.location,
+                       Fields(*loc, f.what() + " location").str("name"));
   }
   CUSTODY_TRY_ASSIGN(v.size_gb, f.number("size"));
   CUSTODY_TRY_ASSIGN(v.status, f.str("status"));

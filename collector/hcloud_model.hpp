@@ -17,10 +17,9 @@
 
 #include "common/result.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,8 +85,8 @@ struct Server {
 
 struct Image {
   int64_t id = 0;
-  std::string type;   // system | app | snapshot | backup
-  std::string status; // available | creating | unavailable
+  std::string type;                // system | app | snapshot | backup
+  std::string status;              // available | creating | unavailable
   std::optional<std::string> name; // null for snapshots
   std::string description;
   std::optional<double> image_size_gb; // null while creating
@@ -101,9 +100,9 @@ struct Image {
 };
 
 struct FirewallRule {
-  std::string direction; // in | out
-  std::string protocol;  // tcp | udp | icmp | esp | gre
-  std::optional<std::string> port; // "22" or "1024-5000"; tcp/udp only
+  std::string direction;                    // in | out
+  std::string protocol;                     // tcp | udp | icmp | esp | gre
+  std::optional<std::string> port;          // "22" or "1024-5000"; tcp/udp only
   std::vector<std::string> source_ips;      // CIDRs, direction in
   std::vector<std::string> destination_ips; // CIDRs, direction out
   std::optional<std::string> description;

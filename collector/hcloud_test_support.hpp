@@ -5,7 +5,6 @@
 #pragma once
 
 #include "collector/hcloud_client.hpp"
-#include "tests/hcloud_standin/standin_process.hpp"
 
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -19,13 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "tests/hcloud_standin/standin_process.hpp"
+
 namespace custody::collector::hcloud::testing {
 
 struct Harness {
-  std::shared_ptr<std::ostringstream> log_text = std::make_shared<std::ostringstream>();
+  std::shared_ptr<std::ostringstream> log_text =
+      std::make_shared<std::ostringstream>();
   std::shared_ptr<spdlog::logger> logger;
   std::shared_ptr<std::vector<std::chrono::milliseconds>> sleeps =
-    std::make_shared<std::vector<std::chrono::milliseconds>>();
+      std::make_shared<std::vector<std::chrono::milliseconds>>();
 
   Harness() {
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log_text);
@@ -58,7 +60,8 @@ struct Harness {
     return o;
   }
 
-  Client client(test::StandinProcess& standin, const std::function<void(ClientOptions&)>& tweak = {}) {
+  Client client(test::StandinProcess& standin,
+                const std::function<void(ClientOptions&)>& tweak = {}) {
     ClientOptions o = options(standin.endpoint());
     if (tweak) {
       tweak(o);
@@ -75,8 +78,9 @@ struct Harness {
 inline std::string dump_exchanges(const std::vector<HttpExchange>& exchanges) {
   std::string out;
   for (const auto& e : exchanges) {
-    out += e.method + " " + e.path + " " + std::to_string(e.status) + " " + e.correlation_id + " " + e.api_error_code
-           + " " + e.transport_error + " " + e.response_sha256 + "\n";
+    out += e.method + " " + e.path + " " + std::to_string(e.status) + " "
+           + e.correlation_id + " " + e.api_error_code + " " + e.transport_error
+           + " " + e.response_sha256 + "\n";
   }
   return out;
 }

@@ -52,9 +52,12 @@ inline constexpr std::string_view k_label_server = "custody/server";
 
 // What isolation cannot do; the CLI should show this to the responder.
 inline constexpr std::string_view k_isolation_caveats =
-  "Hetzner firewalls filter only the public interface: private-network traffic is not blocked. "
-  "Connections established before the firewall was applied may survive (the firewall is stateful). "
-  "Some traffic from Hetzner services (e.g. DNS resolvers) is always allowed.";
+    "Hetzner firewalls filter only the public interface: private-network "
+    "traffic is not blocked. "
+    "Connections established before the firewall was applied may survive (the "
+    "firewall is stateful). "
+    "Some traffic from Hetzner services (e.g. DNS resolvers) is always "
+    "allowed.";
 
 // Checks `key` against Hetzner's label-key rules: optional DNS-subdomain
 // prefix (≤253) and '/', then a name of 1..63 characters [A-Za-z0-9-_.]
@@ -74,8 +77,11 @@ Result<Labels> incident_labels(std::string_view incident,
                                std::string_view purpose,
                                std::optional<int64_t> server_id = std::nullopt);
 
-// Returns "forensic-snapshot-<incident>-<server_id>-<YYYYmmddHHMMSS>" (UTC of `now_ms`).
-Result<std::string> snapshot_description(std::string_view incident, int64_t server_id, int64_t now_ms);
+// Returns "forensic-snapshot-<incident>-<server_id>-<YYYYmmddHHMMSS>" (UTC of
+// `now_ms`).
+Result<std::string> snapshot_description(std::string_view incident,
+                                         int64_t server_id,
+                                         int64_t now_ms);
 
 // Returns `text` as a canonical CIDR: a bare address becomes /32 or /128,
 // host bits are cleared ("203.0.113.7/24" → "203.0.113.0/24"), IPv6 is
@@ -101,29 +107,37 @@ struct SnapshotStarted {
 };
 
 struct SnapshotFinished {
-  Action action;            // final state (success)
-  Image image;              // final state (available, with image_size)
-  std::string action_body;  // verbatim final poll
-  std::string image_body;   // verbatim GET /images/{id}
+  Action action;           // final state (success)
+  Image image;             // final state (available, with image_size)
+  std::string action_body; // verbatim final poll
+  std::string image_body;  // verbatim GET /images/{id}
 };
 
 // Records the server's state and requests a snapshot of it, labelled for
 // `incident`. Does not wait: volatile collection may proceed meanwhile.
-Result<SnapshotStarted> start_snapshot(Client& client, int64_t server_id, std::string_view incident, int64_t now_ms);
+Result<SnapshotStarted> start_snapshot(Client& client,
+                                       int64_t server_id,
+                                       std::string_view incident,
+                                       int64_t now_ms);
 
 // Waits for the snapshot's action and returns the final action and image.
 // Fails if the action ends in error (clear message) or the deadline passes.
-Result<SnapshotFinished> finish_snapshot(Client& client, const SnapshotStarted& started, const WaitOptions& wait = {});
+Result<SnapshotFinished> finish_snapshot(Client& client,
+                                         const SnapshotStarted& started,
+                                         const WaitOptions& wait = {});
 
 struct IsolationOutcome {
   std::optional<Server> server_before;
-  std::optional<Firewall> firewall;      // the isolation firewall, once created
-  std::vector<Action> actions;           // apply/remove actions, final states
-  std::vector<int64_t> removed_firewalls;// other firewalls taken off the server (to restore later)
+  std::optional<Firewall> firewall; // the isolation firewall, once created
+  std::vector<Action> actions;      // apply/remove actions, final states
+  std::vector<int64_t> removed_firewalls; // other firewalls taken off the
+                                          // server (to restore later)
   std::optional<Server> server_after;
-  std::vector<std::string> warnings;     // selector-managed firewalls left in place, caveats
-  std::vector<std::string> bodies;       // verbatim responses, in order
-  std::optional<Error> error;            // the step that failed; fields above show progress
+  std::vector<std::string>
+      warnings; // selector-managed firewalls left in place, caveats
+  std::vector<std::string> bodies; // verbatim responses, in order
+  std::optional<Error>
+      error; // the step that failed; fields above show progress
 
   [[nodiscard]] bool complete() const {
     return !error.has_value();

@@ -5,11 +5,11 @@
 // It never binds anything but loopback, and it takes the expected token from
 // a file or the environment, never from argv (argv is visible to every user
 // through /proc).
-#include "tests/hcloud_standin/standin.hpp"
+#include <fmt/format.h>
 
 #include <httplib.h>
-
-#include <fmt/format.h>
+#include <pthread.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <csignal>
@@ -22,8 +22,7 @@
 #include <string>
 #include <thread>
 
-#include <pthread.h>
-#include <sys/stat.h>
+#include "tests/hcloud_standin/standin.hpp"
 
 #ifndef HCLOUD_STANDIN_DEFAULT_SEED
 #  define HCLOUD_STANDIN_DEFAULT_SEED ""
@@ -74,7 +73,8 @@ void write_port_file(const std::string& path, int port) {
       throw std::runtime_error("write " + tmp + " failed");
     }
   }
-  std::filesystem::rename(tmp, path); // atomic: readers never see a partial port
+  std::filesystem::rename(tmp,
+                          path); // atomic: readers never see a partial port
 }
 
 Request to_request(const httplib::Request& in) {
@@ -109,13 +109,17 @@ void to_response(const Reply& reply, httplib::Response& out) {
   if (reply.drop) {
     // Send the headers and half of the body, then make httplib abort the
     // connection by failing the content provider.
-    auto body = std::make_shared<std::string>(reply.body.empty() ? std::string("{\"truncated\":true}") : reply.body);
-    out.set_content_provider(body->size(), content_type, [body](size_t offset, size_t, httplib::DataSink& sink) {
-      if (offset == 0) {
-        sink.write(body->data(), body->size() / 2);
-      }
-      return false;
-    });
+    auto body = std::make_shared<std::string>(
+        reply.body.empty() ? std::string("{\"truncated\":true}") : reply.body);
+    out.set_content_provider(
+        body->size(),
+        content_type,
+        [body](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset == 0) {
+            sink.write(body->data(), body->size() / 2);
+          }
+          return false;
+        });
     return;
   }
   if (!reply.body.empty()) {
@@ -185,12 +189,15 @@ int main(int argc, char** argv) {
     }
     if (!token_file.empty()) {
       cfg.token = read_all(token_file);
-    } else if (const char* env = std::getenv("HCLOUD_STANDIN_TOKEN"); env != nullptr) {
+    } else if (const char* env = std::getenv("HCLOUD_STANDIN_TOKEN");
+               env != nullptr) {
       cfg.token = env;
     } else {
-      throw std::runtime_error("no token: pass --token-file FILE or set HCLOUD_STANDIN_TOKEN");
+      throw std::runtime_error(
+          "no token: pass --token-file FILE or set HCLOUD_STANDIN_TOKEN");
     }
-    while (!cfg.token.empty() && (cfg.token.back() == '\n' || cfg.token.back() == '\r')) {
+    while (!cfg.token.empty()
+           && (cfg.token.back() == '\n' || cfg.token.back() == '\r')) {
       cfg.token.pop_back();
     }
     if (cfg.token.empty()) {
@@ -222,7 +229,8 @@ int main(int argc, char** argv) {
 
     httplib::Server server;
     Standin& core = **standin;
-    auto handler = [&core, quiet](const httplib::Request& req, httplib::Response& res) {
+    auto handler = [&core, quiet](const httplib::Request& req,
+                                  httplib::Response& res) {
       const Reply reply = core.handle(to_request(req));
       if (reply.delay_ms > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
@@ -230,7 +238,11 @@ int main(int argc, char** argv) {
       to_response(reply, res);
       if (!quiet) {
         // Never log request headers: they carry the bearer token.
-        std::fprintf(stderr, "hcloud-standin: %s %s -> %d%s\n", req.method.c_str(), req.target.c_str(), reply.status,
+        std::fprintf(stderr,
+                     "hcloud-standin: %s %s -> %d%s\n",
+                     req.method.c_str(),
+                     req.target.c_str(),
+                     reply.status,
                      reply.drop ? " (dropped)" : "");
       }
     };

@@ -53,11 +53,16 @@ bool type_matches(const std::string& type, const json& v) {
 }
 
 const std::regex& date_time_re() {
-  static const std::regex re(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)");
+  static const std::regex re(
+      R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)");
   return re;
 }
 
-void check(const json& schema, const json& v, const json& root, const ValidationOptions& opt, const std::string& ptr,
+void check(const json& schema,
+           const json& v,
+           const json& root,
+           const ValidationOptions& opt,
+           const std::string& ptr,
            std::vector<std::string>& out);
 
 const json& resolve(const json& schema, const json& root) {
@@ -71,7 +76,11 @@ const json& resolve(const json& schema, const json& root) {
   return schema;
 }
 
-void check(const json& schema_in, const json& v, const json& root, const ValidationOptions& opt, const std::string& ptr,
+void check(const json& schema_in,
+           const json& v,
+           const json& root,
+           const ValidationOptions& opt,
+           const std::string& ptr,
            std::vector<std::string>& out) {
   const json& schema = resolve(schema_in, root);
   if (!schema.is_object()) {
@@ -92,7 +101,8 @@ void check(const json& schema_in, const json& v, const json& root, const Validat
         ok += errs.empty() ? 1U : 0U;
       }
       if (ok == 0 || (std::string(kw) == "oneOf" && ok > 1)) {
-        out.push_back(fmt::format("{}: {} matched {} alternatives", where, kw, ok));
+        out.push_back(
+            fmt::format("{}: {} matched {} alternatives", where, kw, ok));
       }
     }
   }
@@ -103,21 +113,30 @@ void check(const json& schema_in, const json& v, const json& root, const Validat
     }
     return;
   }
-  if (auto t = schema.find("type"); t != schema.end() && !type_matches(t->get<std::string>(), v)) {
-    out.push_back(fmt::format("{}: expected {}, got {}", where, t->get<std::string>(), v.type_name()));
+  if (auto t = schema.find("type");
+      t != schema.end() && !type_matches(t->get<std::string>(), v)) {
+    out.push_back(fmt::format("{}: expected {}, got {}",
+                              where,
+                              t->get<std::string>(),
+                              v.type_name()));
     return;
   }
   if (auto e = schema.find("enum"); e != schema.end()) {
     if (std::find(e->begin(), e->end(), v) == e->end()) {
-      out.push_back(fmt::format("{}: {} not in enum {}", where, v.dump(), e->dump()));
+      out.push_back(
+          fmt::format("{}: {} not in enum {}", where, v.dump(), e->dump()));
     }
   }
   if (v.is_number()) {
-    if (auto m = schema.find("minimum"); m != schema.end() && v.get<double>() < m->get<double>()) {
-      out.push_back(fmt::format("{}: {} below minimum {}", where, v.dump(), m->dump()));
+    if (auto m = schema.find("minimum");
+        m != schema.end() && v.get<double>() < m->get<double>()) {
+      out.push_back(
+          fmt::format("{}: {} below minimum {}", where, v.dump(), m->dump()));
     }
-    if (auto m = schema.find("maximum"); m != schema.end() && v.get<double>() > m->get<double>()) {
-      out.push_back(fmt::format("{}: {} above maximum {}", where, v.dump(), m->dump()));
+    if (auto m = schema.find("maximum");
+        m != schema.end() && v.get<double>() > m->get<double>()) {
+      out.push_back(
+          fmt::format("{}: {} above maximum {}", where, v.dump(), m->dump()));
     }
     const std::string format = schema.value("format", "");
     if (format == "int32" && v.is_number_integer()
@@ -127,20 +146,24 @@ void check(const json& schema_in, const json& v, const json& root, const Validat
   }
   if (v.is_string()) {
     const auto s = v.get<std::string>();
-    if (auto m = schema.find("maxLength"); m != schema.end() && s.size() > m->get<size_t>()) {
+    if (auto m = schema.find("maxLength");
+        m != schema.end() && s.size() > m->get<size_t>()) {
       out.push_back(fmt::format("{}: longer than {}", where, m->dump()));
     }
-    if (auto m = schema.find("minLength"); m != schema.end() && s.size() < m->get<size_t>()) {
+    if (auto m = schema.find("minLength");
+        m != schema.end() && s.size() < m->get<size_t>()) {
       out.push_back(fmt::format("{}: shorter than {}", where, m->dump()));
     }
     if (auto p = schema.find("pattern"); p != schema.end()) {
       if (!std::regex_search(s, std::regex(p->get<std::string>()))) {
-        out.push_back(fmt::format("{}: '{}' does not match {}", where, s, p->get<std::string>()));
+        out.push_back(fmt::format(
+            "{}: '{}' does not match {}", where, s, p->get<std::string>()));
       }
     }
     if (schema.value("format", "") == "date-time") {
       if (!std::regex_match(s, date_time_re()) || !parse_rfc3339_ns(s)) {
-        out.push_back(fmt::format("{}: '{}' is not an RFC 3339 date-time", where, s));
+        out.push_back(
+            fmt::format("{}: '{}' is not an RFC 3339 date-time", where, s));
       }
     }
   }
@@ -148,7 +171,8 @@ void check(const json& schema_in, const json& v, const json& root, const Validat
     const json props = schema.value("properties", json::object());
     for (const auto& r : schema.value("required", json::array())) {
       if (!v.contains(r.get<std::string>())) {
-        out.push_back(fmt::format("{}: missing required property '{}'", where, r.get<std::string>()));
+        out.push_back(fmt::format(
+            "{}: missing required property '{}'", where, r.get<std::string>()));
       }
     }
     const auto additional = schema.find("additionalProperties");
@@ -164,8 +188,10 @@ void check(const json& schema_in, const json& v, const json& root, const Validat
         } else {
           check(*additional, it.value(), root, opt, child, out);
         }
-      } else if (opt.strict && schema.contains("properties") && opt.allow_undeclared.count(child) == 0) {
-        out.push_back(fmt::format("{}: property not declared in the schema", child));
+      } else if (opt.strict && schema.contains("properties")
+                 && opt.allow_undeclared.count(child) == 0) {
+        out.push_back(
+            fmt::format("{}: property not declared in the schema", child));
       }
     }
   }
@@ -203,7 +229,7 @@ std::vector<std::string> validate_schema(const json& schema,
 }
 
 OpenApiSpec::OpenApiSpec(json doc)
-  : m_doc(std::move(doc)) {}
+    : m_doc(std::move(doc)) {}
 
 OpenApiSpec OpenApiSpec::load(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -213,11 +239,13 @@ OpenApiSpec OpenApiSpec::load(const std::filesystem::path& path) {
   return OpenApiSpec(json::parse(in));
 }
 
-std::optional<std::string> OpenApiSpec::match_path(const std::string& path) const {
+std::optional<std::string>
+OpenApiSpec::match_path(const std::string& path) const {
   const auto want = split(path.substr(0, path.find('?')));
   std::optional<std::string> best;
   int best_literals = -1;
-  for (auto it = m_doc.at("paths").begin(); it != m_doc.at("paths").end(); ++it) {
+  for (auto it = m_doc.at("paths").begin(); it != m_doc.at("paths").end();
+       ++it) {
     const auto tmpl = split(it.key());
     if (tmpl.size() != want.size()) {
       continue;
@@ -239,18 +267,24 @@ std::optional<std::string> OpenApiSpec::match_path(const std::string& path) cons
   return best;
 }
 
-const json* OpenApiSpec::response_schema(const std::string& method, const std::string& path_template, int status) const {
+const json* OpenApiSpec::response_schema(const std::string& method,
+                                         const std::string& path_template,
+                                         int status) const {
   std::string m = method;
-  std::transform(m.begin(), m.end(), m.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(m.begin(), m.end(), m.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   const json& paths = m_doc.at("paths");
   if (!paths.contains(path_template) || !paths.at(path_template).contains(m)) {
     return nullptr;
   }
   const json& responses = paths.at(path_template).at(m).at("responses");
-  for (const std::string& key : {std::to_string(status), fmt::format("{}xx", status / 100)}) {
+  for (const std::string& key :
+       {std::to_string(status), fmt::format("{}xx", status / 100)}) {
     if (responses.contains(key)) {
       const json& r = responses.at(key);
-      if (r.contains("content") && r.at("content").contains("application/json")) {
+      if (r.contains("content")
+          && r.at("content").contains("application/json")) {
         return &r.at("content").at("application/json").at("schema");
       }
       return nullptr;

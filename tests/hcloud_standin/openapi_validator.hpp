@@ -13,9 +13,8 @@
 // Test-only code. Thread-safety: pure functions over const JSON.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -44,12 +43,14 @@ public:
 
   // Returns the path template that matches `path` ("/servers/42" →
   // "/servers/{id}"), preferring literal segments over parameters.
-  [[nodiscard]] std::optional<std::string> match_path(const std::string& path) const;
+  [[nodiscard]] std::optional<std::string>
+  match_path(const std::string& path) const;
   // Returns the application/json response schema of `method` on `path_template`
   // for `status` (the exact code, else "4xx"/"5xx"), or nullptr.
-  [[nodiscard]] const nlohmann::json* response_schema(const std::string& method,
-                                                      const std::string& path_template,
-                                                      int status) const;
+  [[nodiscard]] const nlohmann::json*
+  response_schema(const std::string& method,
+                  const std::string& path_template,
+                  int status) const;
   [[nodiscard]] const nlohmann::json& root() const {
     return m_doc;
   }

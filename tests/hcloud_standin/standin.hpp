@@ -22,35 +22,41 @@
 
 #include "common/result.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace custody::hcloud_standin {
 
-enum class TimestampStyle { z, offset }; // "…Z" (current API) or "…+00:00" (older docs)
+enum class TimestampStyle {
+  z,
+  offset
+}; // "…Z" (current API) or "…+00:00" (older docs)
 
 struct Config {
-  std::string token;                         // the valid bearer token
-  nlohmann::json seed = nlohmann::json::object(); // project seed (see seed_project.json)
-  int64_t action_ms = 300;                   // default running time of an action
-  std::map<std::string, int64_t> command_ms; // per-command running time overrides
-  int64_t shutdown_off_ms = -2;              // shutdown → `off` after this; -1 never; -2 = action time
-  double rate_capacity = 3600;               // token bucket capacity (RateLimit-Limit)
-  double rate_refill_per_s = 1;              // tokens added per second
+  std::string token; // the valid bearer token
+  nlohmann::json seed =
+      nlohmann::json::object(); // project seed (see seed_project.json)
+  int64_t action_ms = 300;      // default running time of an action
+  std::map<std::string, int64_t>
+      command_ms; // per-command running time overrides
+  int64_t shutdown_off_ms =
+      -2; // shutdown → `off` after this; -1 never; -2 = action time
+  double rate_capacity = 3600;  // token bucket capacity (RateLimit-Limit)
+  double rate_refill_per_s = 1; // tokens added per second
   TimestampStyle timestamps = TimestampStyle::z;
-  nlohmann::json faults = nlohmann::json::array(); // initial fault script (as POST /__standin/faults)
+  nlohmann::json faults = nlohmann::json::array(); // initial fault script (as
+                                                   // POST /__standin/faults)
 };
 
 struct Request {
-  std::string method;                            // "GET"
-  std::string path;                              // decoded path, "/v1/servers/42"
-  std::string target;                            // raw request target including the query
+  std::string method; // "GET"
+  std::string path;   // decoded path, "/v1/servers/42"
+  std::string target; // raw request target including the query
   std::multimap<std::string, std::string> query; // decoded query parameters
   std::map<std::string, std::string> headers;    // lower-case names
   std::string body;
@@ -60,7 +66,8 @@ struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  bool drop = false;    // send the headers and part of the body, then close the connection
+  bool drop =
+      false; // send the headers and part of the body, then close the connection
   int64_t delay_ms = 0; // sleep this long before answering
 };
 

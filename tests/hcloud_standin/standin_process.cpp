@@ -1,28 +1,27 @@
 #include "tests/hcloud_standin/standin_process.hpp"
 
-#include "tests/testutil.hpp"
-
 #include <doctest/doctest.h>
-
-#include <curl/curl.h>
-
 #include <fmt/format.h>
 
-#include <atomic>
-#include <chrono>
-#include <cstring>
-#include <csignal>
-#include <fstream>
-#include <random>
-#include <sstream>
-#include <stdexcept>
-#include <thread>
+#include <curl/curl.h>
 
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/testutil.hpp"
 
 extern char** environ;
 
@@ -39,7 +38,8 @@ size_t collect(char* ptr, size_t size, size_t nmemb, void* userdata) noexcept {
   }
 }
 
-size_t collect_header(char* ptr, size_t size, size_t nitems, void* userdata) noexcept {
+size_t
+collect_header(char* ptr, size_t size, size_t nitems, void* userdata) noexcept {
   try {
     auto* headers = static_cast<std::map<std::string, std::string>*>(userdata);
     std::string line(ptr, size * nitems);
@@ -119,21 +119,28 @@ HttpResult http_request(const std::string& method,
   curl_slist_free_all(list);
   curl_easy_cleanup(h);
   if (rc != CURLE_OK) {
-    throw std::runtime_error(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
+    throw std::runtime_error(
+        fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
   }
   return r;
 }
 
 StandinProcess::StandinProcess(const StandinOptions& options)
-  : m_dir(case_dir(fmt::format("standin-{}", g_counter++))),
-    m_token(random_token()) {
+    : m_dir(case_dir(fmt::format("standin-{}", g_counter++))),
+      m_token(random_token()) {
   const auto token_file = m_dir / "token";
   write_file(token_file, m_token + "\n");
   ::chmod(token_file.c_str(), 0600);
   const auto port_file = m_dir / "port";
-  const std::filesystem::path seed = options.seed.empty() || options.seed.front() == '/' ? std::filesystem::path(options.seed)
-                                                                                         : standin_data(options.seed);
-  std::vector<std::string> args = {HCLOUD_STANDIN_BIN, "--token-file", token_file.string(), "--port-file", port_file.string()};
+  const std::filesystem::path seed =
+      options.seed.empty() || options.seed.front() == '/'
+          ? std::filesystem::path(options.seed)
+          : standin_data(options.seed);
+  std::vector<std::string> args = {HCLOUD_STANDIN_BIN,
+                                   "--token-file",
+                                   token_file.string(),
+                                   "--port-file",
+                                   port_file.string()};
   if (!options.seed.empty()) {
     args.insert(args.end(), {"--seed", seed.string()});
   }
@@ -148,14 +155,19 @@ StandinProcess::StandinProcess(const StandinOptions& options)
   posix_spawn_file_actions_init(&actions);
   const std::string out = (m_dir / "stdout").string();
   const std::string err = (m_dir / "stderr").string();
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int rc = posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_addopen(
+      &actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(
+      &actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int rc =
+      posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    throw std::runtime_error(fmt::format("posix_spawn {}: {}", argv[0], std::strerror(rc)));
+    throw std::runtime_error(
+        fmt::format("posix_spawn {}: {}", argv[0], std::strerror(rc)));
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
@@ -168,7 +180,8 @@ StandinProcess::StandinProcess(const StandinOptions& options)
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  throw std::runtime_error("hcloud-standin did not start within 15 s: " + stderr_text());
+  throw std::runtime_error("hcloud-standin did not start within 15 s: "
+                           + stderr_text());
 }
 
 StandinProcess::~StandinProcess() {
@@ -191,20 +204,29 @@ StandinProcess::~StandinProcess() {
   // A crash or a sanitizer report inside the stand-in would otherwise only
   // show up as a dropped connection in the test.
   const std::string err = stderr_text();
-  const bool sanitizer = err.find("runtime error:") != std::string::npos || err.find("Sanitizer") != std::string::npos;
+  const bool sanitizer = err.find("runtime error:") != std::string::npos
+                         || err.find("Sanitizer") != std::string::npos;
   CHECK_MESSAGE(!sanitizer, "hcloud-standin reported: " << err.substr(0, 4000));
   CHECK_MESSAGE(exited, "hcloud-standin did not stop on SIGTERM");
-  CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), "hcloud-standin exit status " << status);
+  CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                "hcloud-standin exit status " << status);
 }
 
 std::string StandinProcess::endpoint() const {
   return fmt::format("http://127.0.0.1:{}/v1", m_port);
 }
 
-nlohmann::json StandinProcess::control(const std::string& method, const std::string& what, const nlohmann::json& body) {
-  auto r = http_request(method, fmt::format("http://127.0.0.1:{}/__standin/{}", m_port, what), body.is_null() ? "" : body.dump(), {});
+nlohmann::json StandinProcess::control(const std::string& method,
+                                       const std::string& what,
+                                       const nlohmann::json& body) {
+  auto r = http_request(
+      method,
+      fmt::format("http://127.0.0.1:{}/__standin/{}", m_port, what),
+      body.is_null() ? "" : body.dump(),
+      {});
   if (r.status < 200 || r.status >= 300) {
-    throw std::runtime_error(fmt::format("control {} {}: HTTP {} {}", method, what, r.status, r.body));
+    throw std::runtime_error(fmt::format(
+        "control {} {}: HTTP {} {}", method, what, r.status, r.body));
   }
   return r.json();
 }
@@ -229,7 +251,8 @@ HttpResult StandinProcess::api(const std::string& method,
   if (!body.is_null()) {
     headers.emplace_back("Content-Type: application/json");
   }
-  return http_request(method, endpoint() + path, body.is_null() ? "" : body.dump(), headers);
+  return http_request(
+      method, endpoint() + path, body.is_null() ? "" : body.dump(), headers);
 }
 
 std::string StandinProcess::stderr_text() const {

@@ -10,14 +10,13 @@
 // Thread-safety: one StandinProcess per test; not shared between threads.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <sys/types.h>
 
 namespace custody::test {
 
@@ -26,8 +25,10 @@ namespace custody::test {
 std::filesystem::path standin_data(const std::string& name);
 
 struct StandinOptions {
-  std::string seed = "seed_project.json";  // relative to standin_data() unless absolute
-  std::vector<std::string> args = {"--action-ms", "150"}; // extra command-line options
+  std::string seed =
+      "seed_project.json"; // relative to standin_data() unless absolute
+  std::vector<std::string> args = {"--action-ms",
+                                   "150"}; // extra command-line options
 };
 
 struct HttpResult {
@@ -57,7 +58,9 @@ public:
   }
 
   // Sends a control request (/__standin/<what>) and returns its JSON answer.
-  nlohmann::json control(const std::string& method, const std::string& what, const nlohmann::json& body = nullptr);
+  nlohmann::json control(const std::string& method,
+                         const std::string& what,
+                         const nlohmann::json& body = nullptr);
   // Scripts faults (see README.md): one fault object or an array.
   void add_faults(const nlohmann::json& faults);
   // Returns the stand-in's request log.

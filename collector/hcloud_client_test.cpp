@@ -159,7 +159,10 @@ TEST_CASE(
 TEST_CASE(
     "hcloud::Client creates a snapshot, waits for its action and finds the "
     "image (§2.1, §2.2, §2.3)") {
-  StandinProcess s;
+  // create_image runs long enough for several progress polls.
+  StandinProcess s(StandinOptions{
+      "seed_project.json",
+      {"--action-ms", "150", "--command-ms", "create_image=400"}});
   Harness h;
   auto client = h.client(s);
   CreateImageRequest req;
@@ -475,7 +478,10 @@ TEST_CASE("hcloud::Client retries dropped connections and timeouts (§4)") {
 TEST_CASE(
     "hcloud::Client: 423 locked waits for the server's running action, then "
     "succeeds (§1.6)") {
-  StandinProcess s;
+  // create_image runs long enough that the poweroff cannot miss the lock.
+  StandinProcess s(StandinOptions{
+      "seed_project.json",
+      {"--action-ms", "150", "--command-ms", "create_image=1000"}});
   Harness h;
   auto client = h.client(s);
   auto created = client.create_image(k_compromised, {});

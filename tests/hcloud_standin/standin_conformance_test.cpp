@@ -73,6 +73,28 @@ void wait_ms(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
+// Polls until `done()` holds (every 20 ms, at most 5 s); returns whether it did.
+template<typename F>
+bool eventually(F done) {
+  for (int i = 0; i < 250; ++i) {
+    if (done()) {
+      return true;
+    }
+    wait_ms(20);
+  }
+  return false;
+}
+
+// Polls GET /actions/{id} until the action is no longer running.
+json finished_action(StandinProcess& s, int64_t id) {
+  json action;
+  CHECK(eventually([&] {
+    action = s.api("GET", fmt::format("/actions/{}", id)).json().at("action");
+    return action.at("status") != "running";
+  }));
+  return action;
+}
+
 } // namespace
 
 TEST_CASE(
@@ -222,7 +244,10 @@ TEST_CASE(
 TEST_CASE(
     "hcloud-standin: create_image makes a snapshot that becomes available and "
     "outlives its server (§2.1, §6)") {
-  StandinProcess s;
+  // create_image runs long enough that the 423 check below cannot race it.
+  StandinProcess s(StandinOptions{
+      "seed_project.json",
+      {"--action-ms", "100", "--command-ms", "create_image=1000"}});
   const json body = {{"type", "snapshot"},
                      {"description", "forensic"},
                      {"labels", {{"custody/incident", "INC-1"}}}};
@@ -249,7 +274,7 @@ TEST_CASE(
         == "cannot perform operation because server is locked");
   CHECK(s.api("GET", "/servers/58123456").status == 200);
 
-  wait_ms(250);
+  finished_action(s, created.at("action").at("id").get<int64_t>());
   const json action =
       get_ok(s,
              fmt::format("/actions/{}",
@@ -266,7 +291,9 @@ TEST_CASE(
   auto del = s.api("DELETE", "/servers/58123456");
   CHECK(del.status == 200);
   conforms("DELETE", "/servers/58123456", del);
-  wait_ms(250);
+  CHECK(finished_action(s, del.json().at("action").at("id").get<int64_t>())
+            .at("status")
+        == "success");
   CHECK(s.api("GET", "/servers/58123456").status == 404);
   CHECK(get_ok(s, fmt::format("/images/{}", image_id))
             .at("image")
@@ -279,23 +306,35 @@ TEST_CASE(
     "hcloud-standin: poweroff and shutdown actions and their server states "
     "(§2.8)") {
   StandinProcess s(StandinOptions{
-      "seed_project.json", {"--action-ms", "100", "--shutdown-off-ms", "150"}});
+      "seed_project.json", {"--action-ms", "100", "--shutdown-off-ms", "800"}});
   auto off = s.api("POST", "/servers/4294967322/actions/poweroff");
-  CHECK(conforms("POST", "/servers/4294967322/actions/poweroff", off)
-            .at("action")
-            .at("command")
-        == "stop_server");
+  const json off_action =
+      conforms("POST", "/servers/4294967322/actions/poweroff", off)
+          .at("action");
+  CHECK(off_action.at("command") == "stop_server");
+  const auto shutdown_sent = std::chrono::steady_clock::now();
   auto shut = s.api("POST", "/servers/4294967323/actions/shutdown");
-  CHECK(conforms("POST", "/servers/4294967323/actions/shutdown", shut)
-            .at("action")
-            .at("command")
-        == "shutdown_server");
-  wait_ms(150);
+  const json shut_action =
+      conforms("POST", "/servers/4294967323/actions/shutdown", shut)
+          .at("action");
+  CHECK(shut_action.at("command") == "shutdown_server");
+  CHECK(finished_action(s, off_action.at("id").get<int64_t>()).at("status")
+        == "success");
   CHECK(get_ok(s, "/servers/4294967322").at("server").at("status") == "off");
+  // The shutdown action succeeds at once; the guest powers off later.
+  CHECK(finished_action(s, shut_action.at("id").get<int64_t>()).at("status")
+        == "success");
   CHECK(get_ok(s, "/servers/4294967323").at("server").at("status")
-        == "running"); // ACPI still pending
-  wait_ms(200);
-  CHECK(get_ok(s, "/servers/4294967323").at("server").at("status") == "off");
+        == "running");
+  CHECK(eventually([&] {
+    return s.api("GET", "/servers/4294967323")
+               .json()
+               .at("server")
+               .at("status")
+           == "off";
+  }));
+  CHECK(std::chrono::steady_clock::now() - shutdown_sent
+        >= std::chrono::milliseconds(800));
 }
 
 TEST_CASE(
@@ -366,7 +405,8 @@ TEST_CASE(
 TEST_CASE(
     "hcloud-standin: apply_to_resources and remove_from_resources move pending "
     "to applied (§2.6)") {
-  StandinProcess s;
+  // Actions run long enough that "pending" can be observed without a race.
+  StandinProcess s(StandinOptions{"seed_project.json", {"--action-ms", "800"}});
   auto created =
       s.api("POST", "/firewalls", {{"name", "iso"}, {"rules", json::array()}});
   const int64_t fw = created.json().at("firewall").at("id").get<int64_t>();
@@ -400,7 +440,7 @@ TEST_CASE(
             {{"apply_to", {{{"type", "server"}, {"server", {{"id", 7}}}}}}});
   CHECK(nowhere.status == 404);
   CHECK(nowhere.json().at("error").at("code") == "firewall_resource_not_found");
-  wait_ms(250);
+  finished_action(s, actions[0].at("id").get<int64_t>());
   bool applied_now = false;
   const json after = get_ok(s, "/servers/4294967390");
   for (const auto& f : after.at("server").at("public_net").at("firewalls")) {
@@ -430,9 +470,10 @@ TEST_CASE(
             {{"remove_from",
               {{{"type", "server"}, {"server", {{"id", 4294967390}}}}}}});
   CHECK(removed.status == 201);
-  CHECK(conforms("POST", remove_path, removed).at("actions")[0].at("command")
-        == "remove_firewall");
-  wait_ms(250);
+  const json remove_action =
+      conforms("POST", remove_path, removed).at("actions")[0];
+  CHECK(remove_action.at("command") == "remove_firewall");
+  finished_action(s, remove_action.at("id").get<int64_t>());
   CHECK(get_ok(s, fmt::format("/firewalls/{}", fw))
             .at("firewall")
             .at("applied_to")

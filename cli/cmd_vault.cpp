@@ -101,14 +101,12 @@ void setup_key(CLI::App& app, Context& ctx) {
   knew->add_option("--public-key", a->public_key,
                    "Register this public key (PEM) instead of generating a key pair");
   knew->add_option("--by", a->by, "The registered actor who registers the key")
-    ->envname("CUSTODY_ACTOR")
     ->option_text("NAME [$CUSTODY_ACTOR]");
   knew->add_option("--by-key", a->by_key, "That actor's private key file")
-    ->envname("CUSTODY_KEY")
     ->option_text("FILE [$CUSTODY_KEY]");
   knew->add_option("--passphrase-file", ctx.opt.passphrase_file,
                    "Passphrase of the registering actor's key, if encrypted")
-    ->envname("CUSTODY_PASSPHRASE_FILE");
+    ->option_text("FILE [$CUSTODY_PASSPHRASE_FILE]");
   auto new_pass = std::make_shared<std::string>();
   knew->add_option("--new-passphrase-file", *new_pass,
                    "Encrypt the new private key with the passphrase in this file");

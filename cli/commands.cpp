@@ -32,8 +32,11 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? k_exit_ok : k_exit_error;
+    if (e.get_exit_code() == 0) { // --help, --version
+      return app.exit(e);
+    }
+    spdlog::error("{} (see --help)", e.what());
+    return k_exit_error;
   }
   if (ctx.opt.quiet) {
     spdlog::set_level(spdlog::level::err);

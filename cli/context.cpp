@@ -44,9 +44,7 @@ std::string safe(const Json& v) {
 }
 
 void add_vault_option(CLI::App* sub, Options& opt) {
-  sub->add_option("--vault", opt.vault, "Vault directory")
-    ->envname("CUSTODY_VAULT")
-    ->option_text("DIR [$CUSTODY_VAULT]");
+  sub->add_option("--vault", opt.vault, "Vault directory")->option_text("DIR [$CUSTODY_VAULT]");
 }
 
 void add_json_option(CLI::App* sub, Options& opt) {
@@ -55,23 +53,32 @@ void add_json_option(CLI::App* sub, Options& opt) {
 
 void add_identity_options(CLI::App* sub, Options& opt) {
   sub->add_option("--actor", opt.actor, "Who is acting (a registered actor name)")
-    ->envname("CUSTODY_ACTOR")
     ->option_text("NAME [$CUSTODY_ACTOR]");
   sub->add_option("--key", opt.key, "The actor's private key file")
-    ->envname("CUSTODY_KEY")
     ->option_text("FILE [$CUSTODY_KEY, default ~/.config/custody/keys/NAME.pem]");
   sub->add_option("--passphrase-file", opt.passphrase_file,
                   "File holding the key's passphrase, if the key is encrypted (never pass a "
                   "passphrase on the command line)")
-    ->envname("CUSTODY_PASSPHRASE_FILE")
     ->option_text("FILE [$CUSTODY_PASSPHRASE_FILE]");
 }
 
+std::string option_or_env(const std::string& value, const char* env) {
+  // Options shared by several subcommands are bound to one variable, so the
+  // environment is consulted here rather than by CLI11 (which would let an
+  // unused subcommand's default overwrite the chosen one's value).
+  if (!value.empty()) {
+    return value;
+  }
+  const char* e = std::getenv(env);
+  return e != nullptr ? std::string(e) : std::string();
+}
+
 Result<std::filesystem::path> vault_dir(const Options& opt) {
-  if (opt.vault.empty()) {
+  const std::string dir = option_or_env(opt.vault, "CUSTODY_VAULT");
+  if (dir.empty()) {
     return fail(Errc::invalid_input, "no vault given: use --vault DIR or set CUSTODY_VAULT");
   }
-  return std::filesystem::path(opt.vault);
+  return std::filesystem::path(dir);
 }
 
 Result<std::optional<Secret>> passphrase(const std::string& file) {
@@ -82,8 +89,11 @@ Result<std::optional<Secret>> passphrase(const std::string& file) {
   return std::optional<Secret>(std::move(s));
 }
 
-Result<vault::Identity> identity(const std::string& actor, const std::string& key,
-                                 const std::string& passphrase_file) {
+Result<vault::Identity> identity(const std::string& actor_opt, const std::string& key_opt,
+                                 const std::string& passphrase_opt) {
+  const std::string actor = option_or_env(actor_opt, "CUSTODY_ACTOR");
+  const std::string key = option_or_env(key_opt, "CUSTODY_KEY");
+  const std::string passphrase_file = option_or_env(passphrase_opt, "CUSTODY_PASSPHRASE_FILE");
   if (actor.empty()) {
     return fail(Errc::invalid_input, "no actor given: use --actor NAME or set CUSTODY_ACTOR");
   }

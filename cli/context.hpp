@@ -52,8 +52,12 @@ void add_vault_option(CLI::App* sub, Options& opt);
 void add_json_option(CLI::App* sub, Options& opt);
 void add_identity_options(CLI::App* sub, Options& opt);
 
+// Returns `value`, or the environment variable `env` when `value` is empty.
+std::string option_or_env(const std::string& value, const char* env);
 Result<std::filesystem::path> vault_dir(const Options& opt);
 Result<std::optional<Secret>> passphrase(const std::string& file);
+// Resolves who acts: `actor` or $CUSTODY_ACTOR, `key` or $CUSTODY_KEY or the
+// default path, `passphrase_file` or $CUSTODY_PASSPHRASE_FILE.
 Result<vault::Identity> identity(const std::string& actor, const std::string& key,
                                  const std::string& passphrase_file);
 Result<vault::Signer> signer(const Options& opt);

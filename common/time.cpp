@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdint>
 
 namespace custody {
 
@@ -163,7 +164,14 @@ private:
 
 } // namespace
 
-Result<int64_t> parse_rfc3339_ns(std::string_view text) {
+namespace {
+
+struct Parsed {
+  int64_t secs = 0;  // UTC seconds since the epoch
+  int64_t nanos = 0; // 0..999'999'999
+};
+
+Result<Parsed> parse_rfc3339(std::string_view text) {
   auto bad = [&](std::string_view why) {
     return fail(Errc::invalid_input,
                 fmt::format("invalid timestamp '{}': {}", text, why));
@@ -233,20 +241,26 @@ Result<int64_t> parse_rfc3339_ns(std::string_view text) {
     s = 59; // a leap second is folded onto :59 (POSIX time has no leap seconds)
     nanos = 999'999'999;
   }
-  CivilTime t;
-  t.year = y;
-  t.month = static_cast<int>(mo);
-  t.day = static_cast<int>(d);
-  t.hour = static_cast<int>(h);
-  t.minute = static_cast<int>(mi);
-  t.second = static_cast<int>(s);
-  t.nanos = nanos;
-  return ns_from_civil(t) - offset_s * k_ns_per_s;
+  const int64_t days = days_from_civil(y, static_cast<int>(mo), static_cast<int>(d));
+  return Parsed{days * k_s_per_day + h * 3600 + mi * 60 + s - offset_s, nanos};
+}
+
+} // namespace
+
+Result<int64_t> parse_rfc3339_ns(std::string_view text) {
+  CUSTODY_TRY_ASSIGN(const Parsed p, parse_rfc3339(text));
+  // int64 nanoseconds cover 1677-09-21 .. 2262-04-11.
+  constexpr int64_t k_max_secs = INT64_MAX / k_ns_per_s - 1;
+  if (p.secs > k_max_secs || p.secs < -k_max_secs) {
+    return fail(Errc::invalid_input,
+                fmt::format("timestamp '{}' is outside the years 1678-2262", text));
+  }
+  return p.secs * k_ns_per_s + p.nanos;
 }
 
 Result<int64_t> parse_rfc3339_ms(std::string_view text) {
-  CUSTODY_TRY_ASSIGN(const int64_t ns, parse_rfc3339_ns(text));
-  return floor_div(ns, 1'000'000);
+  CUSTODY_TRY_ASSIGN(const Parsed p, parse_rfc3339(text));
+  return p.secs * 1000 + p.nanos / 1'000'000;
 }
 
 } // namespace custody

@@ -29,6 +29,13 @@ TEST_CASE("common::parse_rfc3339 accepts Z and offsets, rejects local times") {
   CHECK_FALSE(parse_rfc3339_ms("2016-13-01T00:00:00Z"));
   CHECK_FALSE(parse_rfc3339_ms("2016-01-30T23:50:00Zjunk"));
   CHECK_FALSE(parse_rfc3339_ms(""));
+  // Far dates: milliseconds reach them, int64 nanoseconds do not (and must say so).
+  CHECK(*parse_rfc3339_ms("2999-01-01T00:00:00Z") == 32472144000000); // date -u -d 2999-01-01 +%s
+  CHECK(*parse_rfc3339_ms("1601-01-01T00:00:00Z") == -11644473600000); // date -u -d 1601-01-01 +%s
+  auto far = parse_rfc3339_ns("2999-01-01T00:00:00Z");
+  REQUIRE_FALSE(far);
+  CHECK(far.error().message.find("1678-2262") != std::string::npos);
+  CHECK(*parse_rfc3339_ns("2262-01-01T00:00:00Z") == 9214646400000000000); // date -u -d 2262-01-01 +%s
 }
 
 TEST_CASE("common::civil round-trips across eras") {

@@ -286,6 +286,22 @@ json id_or_name_json(const IdOrName& v) {
   return std::get<std::string>(v);
 }
 
+bool is_loopback_endpoint(std::string_view url) {
+  for (std::string_view prefix : {"http://", "https://"}) {
+    if (url.starts_with(prefix)) {
+      url.remove_prefix(prefix.size());
+    }
+  }
+  for (std::string_view host : {"127.0.0.1", "localhost", "[::1]"}) {
+    if (url.starts_with(host)
+        && (url.size() == host.size() || url[host.size()] == ':'
+            || url[host.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string id_list(const std::vector<int64_t>& ids) {
   std::string out;
   for (int64_t id : ids) {
@@ -354,6 +370,7 @@ struct Client::Impl {
   std::optional<ApiError> last_error;
   std::mt19937_64 rng;
   std::shared_ptr<spdlog::logger> log;
+  bool loopback = is_loopback_endpoint(opt.endpoint);
 
   Attempt perform(const Call& c, const std::string& body_text);
   Result<Response> call(const Call& c);
@@ -436,6 +453,11 @@ Client::Impl::Attempt Client::Impl::perform(const Call& c,
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  if (loopback) {
+    // A local stand-in is never reached through an http_proxy from the
+    // environment; remote endpoints honour the proxy settings.
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  }
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h,
                    CURLOPT_CONNECTTIMEOUT_MS,

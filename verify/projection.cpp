@@ -188,6 +188,12 @@ Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
   if (detected > e.t_ms) {
     return refuse("detected_at is later than the time the incident is opened");
   }
+  // A per-day counter keeps id assignment O(1) however many incidents a day has.
+  const std::string day = format_utc_day(e.t_ms);
+  const std::string counter_key = "incidents-opened/" + day;
+  CUSTODY_TRY_ASSIGN(auto counter, store.get(Table::meta, counter_key));
+  const int64_t opened = counter ? counter->at("opened").get<int64_t>() : 0;
+  CUSTODY_TRY(store.put(Table::meta, counter_key, Json{{"day", day}, {"opened", opened + 1}}));
   return store.put(Table::incidents, id,
                    Json{{"id", id},
                         {"severity", f.at("severity")},
@@ -463,9 +469,10 @@ Result<Json> vault_doc(ProjectionStore& store) {
 }
 
 Result<std::string> next_incident_id(int64_t t_ms, ProjectionStore& store) {
-  const std::string prefix = fmt::format("INC-{}-", format_utc_day(t_ms));
-  CUSTODY_TRY_ASSIGN(const uint64_t count, store.count_prefix(Table::incidents, prefix));
-  return fmt::format("{}{}", prefix, count + 1);
+  const std::string day = format_utc_day(t_ms);
+  CUSTODY_TRY_ASSIGN(auto counter, store.get(Table::meta, "incidents-opened/" + day));
+  const int64_t opened = counter ? counter->at("opened").get<int64_t>() : 0;
+  return fmt::format("INC-{}-{}", day, opened + 1);
 }
 
 Result<PublicKey> signer_key(const Entry& e, ProjectionStore& store) {

@@ -394,6 +394,33 @@ Result<void> apply_access_result(const Entry& e, ProjectionStore& store) {
   return store.put(Table::accesses, access_key(access_seq), access);
 }
 
+// A recorded run of `custody verify`: it may only claim entries that precede
+// it, and when it is scoped to an incident, that incident must exist. The
+// last verification is kept in meta/verify.
+Result<void> apply_verify(const Entry& e, ProjectionStore& store) {
+  const auto& f = e.fields;
+  const auto size = f.at("ledger_size").get<uint64_t>();
+  if (size > e.seq) {
+    return refuse(fmt::format("entry {} cannot record a verification of {} entries: only the "
+                              "entries before it exist",
+                              e.seq, size));
+  }
+  if (!e.incident.empty()) {
+    CUSTODY_TRY(must_get(store, Table::incidents, e.incident, "incident"));
+  }
+  return store.put(Table::meta, "verify",
+                   Json{{"seq", e.seq},
+                        {"at", iso(e.t_ms)},
+                        {"actor", e.actor},
+                        {"incident", e.incident},
+                        {"ledger_size", size},
+                        {"root", f.at("root")},
+                        {"findings", f.at("findings")},
+                        {"warnings", f.at("warnings")},
+                        {"rehash", f.at("rehash")},
+                        {"summary", f.at("summary")}});
+}
+
 } // namespace
 
 const char* table_name(Table table) {
@@ -513,7 +540,9 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
   }
   const bool about_incident = e.type.starts_with("incident_") || e.type == "collect"
                               || e.type.starts_with("access");
-  if (about_incident != !e.incident.empty()) {
+  // A verification names an incident only when it was scoped to one.
+  const bool incident_optional = e.type == "verify";
+  if (!incident_optional && about_incident != !e.incident.empty()) {
     return refuse(fmt::format("{} entries {} name an incident", e.type,
                               about_incident ? "must" : "must not"));
   }
@@ -540,6 +569,9 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
   }
   if (e.type == "access_result") {
     return apply_access_result(e, store);
+  }
+  if (e.type == "verify") {
+    return apply_verify(e, store);
   }
   return refuse(fmt::format("unknown entry type '{}'", e.type));
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 namespace custody {
 
 using nlohmann::json;
@@ -69,9 +71,88 @@ bool json_equal(const json& a, const json& b) {
 
 } // namespace
 
+// A JSON pointer built as the walk descends, turned into text only when an
+// error is reported (most values are valid, and most paths never printed).
+struct JsonSchema::Path {
+  const Path* parent = nullptr;
+  const std::string* key = nullptr; // member name, or
+  size_t index = 0;                 // array index when key is null
+
+  [[nodiscard]] std::string str() const {
+    if (parent == nullptr) {
+      return {};
+    }
+    std::string out = parent->str();
+    out += '/';
+    out += key != nullptr ? *key : std::to_string(index);
+    return out;
+  }
+  // The path as error messages show it: "/" for the root.
+  [[nodiscard]] std::string where() const {
+    std::string s = str();
+    return s.empty() ? "/" : s;
+  }
+};
+
+// The keywords of one schema object, looked up once. A null pointer means the
+// keyword is absent; each is used exactly as the walk used the keyword's
+// value before the index existed, so results do not change.
+struct JsonSchema::Node {
+  const json* schema = nullptr;
+  const json* ref = nullptr;          // "$ref" when it is a string
+  const json* ref_target = nullptr;   // resolved (null: unresolvable)
+  int nullable = 0;                   // 0 absent or false, 1 true, 2 not a boolean
+  const json* type = nullptr;
+  const json* enum_values = nullptr;  // when an array
+  const json* const_value = nullptr;
+  const json* required = nullptr;     // when an array
+  const json* min_properties = nullptr;
+  const json* max_properties = nullptr;
+  const json* properties = nullptr;   // when an object
+  const json* additional = nullptr;
+  const json* items = nullptr;
+  const json* min_items = nullptr;
+  const json* max_items = nullptr;
+  const json* minimum = nullptr;      // when a number
+  const json* maximum = nullptr;      // when a number
+  const json* min_length = nullptr;
+  const json* max_length = nullptr;
+  const json* pattern = nullptr;      // when a string
+  std::shared_ptr<const std::regex> regex; // null with a pattern: invalid, matches nothing
+  bool date_time = false;
+  const json* all_of = nullptr;       // when an array
+  const json* any_of = nullptr;       // when an array
+  const json* one_of = nullptr;       // when an array
+  const json* not_schema = nullptr;
+};
+
+struct JsonSchema::Index {
+  std::unordered_map<const json*, Node> nodes;
+};
+
 JsonSchema::JsonSchema(json root, std::string entry)
   : m_root(std::make_shared<const json>(std::move(root))),
-    m_entry(std::move(entry)) {}
+    m_entry(std::move(entry)) {
+  // Index every object of the document: whatever the walk may treat as a
+  // schema (the root, $defs, properties, items, ... and anything a $ref names).
+  auto index = std::make_shared<Index>();
+  std::vector<const json*> todo{m_root.get()};
+  while (!todo.empty()) {
+    const json* j = todo.back();
+    todo.pop_back();
+    if (j->is_object()) {
+      index->nodes.emplace(j, make_node(*j));
+      for (const auto& [k, child] : j->items()) {
+        todo.push_back(&child);
+      }
+    } else if (j->is_array()) {
+      for (const auto& child : *j) {
+        todo.push_back(&child);
+      }
+    }
+  }
+  m_index = std::move(index);
+}
 
 Result<JsonSchema> JsonSchema::parse(std::string_view text, std::string entry) {
   json root = json::parse(text.begin(), text.end(), nullptr, false);
@@ -113,6 +194,66 @@ bool JsonSchema::regex_search(const std::string& pattern, const std::string& tex
   return std::regex_search(text, *re);
 }
 
+JsonSchema::Node JsonSchema::make_node(const json& schema) const {
+  Node n;
+  n.schema = &schema;
+  auto find = [&](const char* name) -> const json* {
+    auto it = schema.find(name);
+    return it == schema.end() ? nullptr : &*it;
+  };
+  if (const json* r = find("$ref"); r != nullptr && r->is_string()) {
+    n.ref = r;
+    n.ref_target = resolve(r->get<std::string>());
+  }
+  if (const json* nl = find("nullable"); nl != nullptr) {
+    n.nullable = nl->is_boolean() ? (nl->get<bool>() ? 1 : 0) : 2;
+  }
+  n.type = find("type");
+  if (const json* e = find("enum"); e != nullptr && e->is_array()) {
+    n.enum_values = e;
+  }
+  n.const_value = find("const");
+  if (const json* r = find("required"); r != nullptr && r->is_array()) {
+    n.required = r;
+  }
+  n.min_properties = find("minProperties");
+  n.max_properties = find("maxProperties");
+  if (const json* p = find("properties"); p != nullptr && p->is_object()) {
+    n.properties = p;
+  }
+  n.additional = find("additionalProperties");
+  n.items = find("items");
+  n.min_items = find("minItems");
+  n.max_items = find("maxItems");
+  if (const json* m = find("minimum"); m != nullptr && m->is_number()) {
+    n.minimum = m;
+  }
+  if (const json* m = find("maximum"); m != nullptr && m->is_number()) {
+    n.maximum = m;
+  }
+  n.min_length = find("minLength");
+  n.max_length = find("maxLength");
+  if (const json* p = find("pattern"); p != nullptr && p->is_string()) {
+    n.pattern = p;
+    try {
+      n.regex = std::make_shared<const std::regex>(p->get<std::string>());
+    } catch (const std::regex_error&) {
+      n.regex = nullptr; // an invalid pattern matches nothing
+    }
+  }
+  if (const json* f = find("format"); f != nullptr && *f == "date-time") {
+    n.date_time = true;
+  }
+  for (auto [name, slot] : {std::pair{"allOf", &n.all_of}, std::pair{"anyOf", &n.any_of},
+                            std::pair{"oneOf", &n.one_of}}) {
+    if (const json* a = find(name); a != nullptr && a->is_array()) {
+      *slot = a;
+    }
+  }
+  n.not_schema = find("not");
+  return n;
+}
+
 std::vector<std::string> JsonSchema::validate(const json& value) const {
   std::vector<std::string> errors;
   const json* start = m_root.get();
@@ -123,7 +264,7 @@ std::vector<std::string> JsonSchema::validate(const json& value) const {
       return errors;
     }
   }
-  walk(*start, value, "", errors, 0);
+  walk(*start, value, Path{}, errors, 0);
   return errors;
 }
 
@@ -139,179 +280,192 @@ Result<void> JsonSchema::check(const json& value, std::string_view what) const {
   return fail(Errc::invalid_input, std::move(msg));
 }
 
-void JsonSchema::walk(const json& schema, const json& v, const std::string& path,
+void JsonSchema::walk(const json& schema, const json& v, const Path& path,
                       std::vector<std::string>& errors, int depth) const {
-  const std::string where = path.empty() ? "/" : path;
   if (depth > 64) {
-    errors.push_back(where + ": schema recursion too deep");
+    errors.push_back(path.where() + ": schema recursion too deep");
     return;
   }
   if (schema.is_boolean()) {
     if (!schema.get<bool>()) {
-      errors.push_back(where + ": no value is allowed here");
+      errors.push_back(path.where() + ": no value is allowed here");
     }
     return;
   }
   if (!schema.is_object()) {
     return;
   }
-  if (auto it = schema.find("$ref"); it != schema.end() && it->is_string()) {
-    const json* target = resolve(it->get<std::string>());
-    if (target == nullptr) {
-      errors.push_back(where + ": unresolvable $ref " + it->get<std::string>());
+  auto it = m_index->nodes.find(&schema);
+  if (it != m_index->nodes.end()) {
+    walk_node(it->second, v, path, errors, depth);
+  } else {
+    walk_node(make_node(schema), v, path, errors, depth); // not reached for indexed documents
+  }
+}
+
+void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
+                           std::vector<std::string>& errors, int depth) const {
+  if (n.ref != nullptr) {
+    if (n.ref_target == nullptr) {
+      errors.push_back(path.where() + ": unresolvable $ref " + n.ref->get<std::string>());
     } else {
-      walk(*target, v, path, errors, depth + 1);
+      walk(*n.ref_target, v, path, errors, depth + 1);
     }
   }
-  if (v.is_null() && schema.value("nullable", false)) {
-    return;
+  if (v.is_null()) {
+    // As before: a non-boolean "nullable" makes json::value() throw.
+    if (n.nullable == 1 || (n.nullable == 2 && n.schema->value("nullable", false))) {
+      return;
+    }
   }
-  if (auto it = schema.find("type"); it != schema.end()) {
+  if (const json* type = n.type; type != nullptr) {
     bool ok = false;
-    if (it->is_string()) {
-      ok = type_matches(it->get<std::string>(), v);
-    } else if (it->is_array()) {
-      for (const auto& t : *it) {
+    if (type->is_string()) {
+      ok = type_matches(type->get<std::string>(), v);
+    } else if (type->is_array()) {
+      for (const auto& t : *type) {
         ok = ok || (t.is_string() && type_matches(t.get<std::string>(), v));
       }
     }
     if (!ok) {
-      errors.push_back(fmt::format("{}: expected type {}, got {}", where, it->dump(),
+      errors.push_back(fmt::format("{}: expected type {}, got {}", path.where(), type->dump(),
                                    short_value(v)));
       return;
     }
   }
-  if (auto it = schema.find("enum"); it != schema.end() && it->is_array()) {
+  if (n.enum_values != nullptr) {
     bool found = false;
-    for (const auto& e : *it) {
+    for (const auto& e : *n.enum_values) {
       found = found || json_equal(e, v);
     }
     if (!found) {
-      errors.push_back(fmt::format("{}: {} is not one of {}", where, short_value(v), it->dump()));
+      errors.push_back(fmt::format("{}: {} is not one of {}", path.where(), short_value(v),
+                                   n.enum_values->dump()));
     }
   }
-  if (auto it = schema.find("const"); it != schema.end() && !json_equal(*it, v)) {
-    errors.push_back(fmt::format("{}: must be {}", where, it->dump()));
+  if (n.const_value != nullptr && !json_equal(*n.const_value, v)) {
+    errors.push_back(fmt::format("{}: must be {}", path.where(), n.const_value->dump()));
   }
   if (v.is_object()) {
-    if (auto it = schema.find("required"); it != schema.end() && it->is_array()) {
-      for (const auto& name : *it) {
+    if (n.required != nullptr) {
+      for (const auto& name : *n.required) {
         if (name.is_string() && !v.contains(name.get<std::string>())) {
-          errors.push_back(fmt::format("{}: missing required '{}'", where, name.get<std::string>()));
+          errors.push_back(
+            fmt::format("{}: missing required '{}'", path.where(), name.get<std::string>()));
         }
       }
     }
-    if (auto it = schema.find("minProperties"); it != schema.end() && it->is_number_integer()
-                                                && v.size() < it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: fewer than {} properties", where, it->get<size_t>()));
+    if (const json* m = n.min_properties;
+        m != nullptr && m->is_number_integer() && v.size() < m->get<size_t>()) {
+      errors.push_back(fmt::format("{}: fewer than {} properties", path.where(), m->get<size_t>()));
     }
-    if (auto it = schema.find("maxProperties"); it != schema.end() && it->is_number_integer()
-                                                && v.size() > it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: more than {} properties", where, it->get<size_t>()));
+    if (const json* m = n.max_properties;
+        m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
+      errors.push_back(fmt::format("{}: more than {} properties", path.where(), m->get<size_t>()));
     }
-    const json* props = nullptr;
-    if (auto it = schema.find("properties"); it != schema.end() && it->is_object()) {
-      props = &*it;
-    }
-    const auto additional = schema.find("additionalProperties");
     for (const auto& [key, member] : v.items()) {
-      const std::string child = path + "/" + key;
-      if (props != nullptr && props->contains(key)) {
-        walk(props->at(key), member, child, errors, depth + 1);
-      } else if (additional != schema.end()) {
-        if (additional->is_boolean() && !additional->get<bool>()) {
-          errors.push_back(fmt::format("{}: unexpected property '{}'", where, key));
-        } else if (additional->is_object()) {
-          walk(*additional, member, child, errors, depth + 1);
+      const Path child{&path, &key, 0};
+      const auto prop = n.properties != nullptr ? n.properties->find(key) : json::const_iterator();
+      if (n.properties != nullptr && prop != n.properties->end()) {
+        walk(*prop, member, child, errors, depth + 1);
+      } else if (n.additional != nullptr) {
+        if (n.additional->is_boolean() && !n.additional->get<bool>()) {
+          errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
+        } else if (n.additional->is_object()) {
+          walk(*n.additional, member, child, errors, depth + 1);
         }
       }
     }
   }
   if (v.is_array()) {
-    if (auto it = schema.find("items"); it != schema.end()) {
+    if (n.items != nullptr) {
       size_t i = 0;
       for (const auto& e : v) {
-        walk(*it, e, fmt::format("{}/{}", path, i++), errors, depth + 1);
+        walk(*n.items, e, Path{&path, nullptr, i++}, errors, depth + 1);
       }
     }
-    if (auto it = schema.find("minItems"); it != schema.end() && it->is_number_integer()
-                                           && v.size() < it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: fewer than {} items", where, it->get<size_t>()));
+    if (const json* m = n.min_items;
+        m != nullptr && m->is_number_integer() && v.size() < m->get<size_t>()) {
+      errors.push_back(fmt::format("{}: fewer than {} items", path.where(), m->get<size_t>()));
     }
-    if (auto it = schema.find("maxItems"); it != schema.end() && it->is_number_integer()
-                                           && v.size() > it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: more than {} items", where, it->get<size_t>()));
+    if (const json* m = n.max_items;
+        m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
+      errors.push_back(fmt::format("{}: more than {} items", path.where(), m->get<size_t>()));
     }
   }
   if (v.is_number()) {
-    if (auto it = schema.find("minimum"); it != schema.end() && it->is_number()) {
-      const bool below = (v.is_number_integer() && it->is_number_integer())
-                           ? (v.is_number_unsigned() ? false : v.get<int64_t>() < it->get<int64_t>())
-                           : v.get<double>() < it->get<double>();
+    if (const json* m = n.minimum; m != nullptr) {
+      const bool below = (v.is_number_integer() && m->is_number_integer())
+                           ? (v.is_number_unsigned() ? false : v.get<int64_t>() < m->get<int64_t>())
+                           : v.get<double>() < m->get<double>();
       if (below) {
-        errors.push_back(fmt::format("{}: {} is below the minimum {}", where, v.dump(), it->dump()));
+        errors.push_back(
+          fmt::format("{}: {} is below the minimum {}", path.where(), v.dump(), m->dump()));
       }
     }
-    if (auto it = schema.find("maximum"); it != schema.end() && it->is_number()) {
-      const bool above = (v.is_number_integer() && it->is_number_integer() && !v.is_number_unsigned())
-                           ? v.get<int64_t>() > it->get<int64_t>()
-                           : v.get<double>() > it->get<double>();
+    if (const json* m = n.maximum; m != nullptr) {
+      const bool above = (v.is_number_integer() && m->is_number_integer() && !v.is_number_unsigned())
+                           ? v.get<int64_t>() > m->get<int64_t>()
+                           : v.get<double>() > m->get<double>();
       if (above) {
-        errors.push_back(fmt::format("{}: {} is above the maximum {}", where, v.dump(), it->dump()));
+        errors.push_back(
+          fmt::format("{}: {} is above the maximum {}", path.where(), v.dump(), m->dump()));
       }
     }
   }
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
-    if (auto it = schema.find("minLength"); it != schema.end() && it->is_number_integer()
-                                            && code_points(s) < it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: shorter than {} characters", where, it->get<size_t>()));
+    if (const json* m = n.min_length;
+        m != nullptr && m->is_number_integer() && code_points(s) < m->get<size_t>()) {
+      errors.push_back(
+        fmt::format("{}: shorter than {} characters", path.where(), m->get<size_t>()));
     }
-    if (auto it = schema.find("maxLength"); it != schema.end() && it->is_number_integer()
-                                            && code_points(s) > it->get<size_t>()) {
-      errors.push_back(fmt::format("{}: longer than {} characters", where, it->get<size_t>()));
+    if (const json* m = n.max_length;
+        m != nullptr && m->is_number_integer() && code_points(s) > m->get<size_t>()) {
+      errors.push_back(fmt::format("{}: longer than {} characters", path.where(), m->get<size_t>()));
     }
-    if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()
-                                          && !regex_search(it->get<std::string>(), s)) {
-      errors.push_back(fmt::format("{}: {} does not match {}", where, short_value(v), it->dump()));
+    if (n.pattern != nullptr && !(n.regex != nullptr && std::regex_search(s, *n.regex))) {
+      errors.push_back(fmt::format("{}: {} does not match {}", path.where(), short_value(v),
+                                   n.pattern->dump()));
     }
-    if (auto it = schema.find("format"); it != schema.end() && *it == "date-time"
-                                         && !parse_rfc3339_ns(s)) {
-      errors.push_back(fmt::format("{}: {} is not an RFC 3339 date-time", where, short_value(v)));
+    if (n.date_time && !parse_rfc3339_ns(s)) {
+      errors.push_back(
+        fmt::format("{}: {} is not an RFC 3339 date-time", path.where(), short_value(v)));
     }
   }
-  if (auto it = schema.find("allOf"); it != schema.end() && it->is_array()) {
-    for (const auto& sub : *it) {
+  if (n.all_of != nullptr) {
+    for (const auto& sub : *n.all_of) {
       walk(sub, v, path, errors, depth + 1);
     }
   }
-  if (auto it = schema.find("anyOf"); it != schema.end() && it->is_array()) {
+  if (n.any_of != nullptr) {
     bool any = false;
-    for (const auto& sub : *it) {
+    for (const auto& sub : *n.any_of) {
       std::vector<std::string> sub_errors;
       walk(sub, v, path, sub_errors, depth + 1);
       any = any || sub_errors.empty();
     }
     if (!any) {
-      errors.push_back(where + ": matches none of anyOf");
+      errors.push_back(path.where() + ": matches none of anyOf");
     }
   }
-  if (auto it = schema.find("oneOf"); it != schema.end() && it->is_array()) {
+  if (n.one_of != nullptr) {
     int matches = 0;
-    for (const auto& sub : *it) {
+    for (const auto& sub : *n.one_of) {
       std::vector<std::string> sub_errors;
       walk(sub, v, path, sub_errors, depth + 1);
       matches += sub_errors.empty() ? 1 : 0;
     }
     if (matches != 1) {
-      errors.push_back(fmt::format("{}: matches {} of oneOf, expected exactly 1", where, matches));
+      errors.push_back(
+        fmt::format("{}: matches {} of oneOf, expected exactly 1", path.where(), matches));
     }
   }
-  if (auto it = schema.find("not"); it != schema.end()) {
+  if (n.not_schema != nullptr) {
     std::vector<std::string> sub_errors;
-    walk(*it, v, path, sub_errors, depth + 1);
+    walk(*n.not_schema, v, path, sub_errors, depth + 1);
     if (sub_errors.empty()) {
-      errors.push_back(where + ": matches a schema it must not match");
+      errors.push_back(path.where() + ": matches a schema it must not match");
     }
   }
 }

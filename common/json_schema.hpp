@@ -10,8 +10,14 @@
 // the spec requires for annotations. A schema using a keyword outside this
 // list is validated less strictly than a full implementation would.
 //
+// Speed: the constructor indexes every schema object of the document once
+// (which keywords it has, its compiled pattern, its resolved $ref), so
+// validate() does no keyword lookups by name, compiles no regex and takes no
+// lock; error paths are built only when an error is reported.
+//
 // Thread-safety: a JsonSchema is immutable after construction except for its
-// regex cache, which is guarded by a mutex; validate() may run concurrently.
+// regex cache (used only for schema objects outside the index, which the
+// validator never meets), guarded by a mutex; validate() may run concurrently.
 #pragma once
 
 #include "common/result.hpp"
@@ -41,10 +47,17 @@ public:
   [[nodiscard]] Result<void> check(const nlohmann::json& value, std::string_view what) const;
 
 private:
-  void walk(const nlohmann::json& schema, const nlohmann::json& value, const std::string& path,
+  struct Node;  // one schema object's keywords, resolved (json_schema.cpp)
+  struct Index; // Node of every schema object in the document
+  struct Path;  // a JSON pointer, materialized only for error messages
+
+  void walk(const nlohmann::json& schema, const nlohmann::json& value, const Path& path,
             std::vector<std::string>& errors, int depth) const;
+  void walk_node(const Node& node, const nlohmann::json& value, const Path& path,
+                 std::vector<std::string>& errors, int depth) const;
   const nlohmann::json* resolve(const std::string& ref) const;
   bool regex_search(const std::string& pattern, const std::string& text) const;
+  Node make_node(const nlohmann::json& schema) const;
 
   struct RegexCache {
     std::mutex mutex;
@@ -54,6 +67,7 @@ private:
   std::shared_ptr<const nlohmann::json> m_root;
   std::string m_entry;
   std::shared_ptr<RegexCache> m_cache = std::make_shared<RegexCache>();
+  std::shared_ptr<const Index> m_index;
 };
 
 } // namespace custody

@@ -1,0 +1,2011 @@
+// How `custody verify` works, and why it is shaped this way.
+//
+// The verifier is the independent check of everything vault/ writes. It reads
+// a vault the way an auditor receives it (a directory, maybe a read-only copy)
+// and trusts none of it. The algorithm is specified step by step in
+// schemas/FORMAT.md §10; this comment explains the engineering.
+//
+// Trust first. Before any entry is read, the verifier decides what it trusts:
+// the origin and ledger key pinned by the auditor (--trusted-keys), else the
+// genesis entry's (trust on first use, reported as a warning). vault.json and
+// the genesis entry are cross-checked against each other and against the
+// pinned values; a database copied in from another vault fails here even when
+// nothing is pinned. Every checkpoint (the vault's own and the auditor's
+// copies) is opened with that one ledger key before the fold, so the fold only
+// compares roots.
+//
+// Then one pass over the ledger. Entries are read in seq order in chunks. Two
+// parallel passes prepare a chunk: decode + leaf hash (canonical JSON and the
+// schemas, the costly part after signatures), then signature verification
+// with the key the entry's kid names. Which key that is can be decided before
+// the fold because a kid is the SHA-256 of the key itself: any key_register or
+// vault_init entry that carries a public key whose fingerprint is that kid
+// carries *the* key. Whether the key was registered to that actor and not yet
+// revoked at that seq is a property of the ledger state, and is decided in the
+// sequential fold (verify/projection.cpp signer_key()); the fold then uses the
+// precomputed signature result. Preparation runs on a producer thread (using
+// all cores for its parallel passes) while the main thread folds the previous
+// chunk, so the fold costs little wall time.
+//
+// The fold applies each entry with verify::apply_entry() to an in-memory
+// projection store that can undo the entry's writes: an entry the rules refuse
+// is reported and rolled back, and the fold goes on, so one bad entry yields
+// one finding rather than hiding the rest. An entry whose signature fails is
+// still folded (when it decodes and the rules accept it): its problem is
+// reported under its seq, and later entries are judged against the state the
+// writer had, which keeps cascades small.
+//
+// Read-only by construction: nothing here opens a vault file for writing. See
+// open_database() for why a WAL database is read from a private copy.
+#include "verify/verifier.hpp"
+
+#include "common/atomic_file.hpp"
+#include "common/c_handle.hpp"
+#include "common/canonical_json.hpp"
+#include "common/ed25519.hpp"
+#include "common/merkle.hpp"
+#include "common/sqlite.hpp"
+#include "common/text.hpp"
+#include "common/time.hpp"
+#include "common/version.hpp"
+#include "schemas/embedded.hpp"
+#include "verify/projection.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace custody::verify {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t k_application_id = 0x43555354; // 'CUST', schemas/ledger.sql
+constexpr int64_t k_user_version = 1;
+constexpr size_t k_chunk_entries = 2048;
+constexpr size_t k_read_block = 1024 * 1024;
+constexpr size_t k_max_checkpoint_file = 64 * 1024;
+constexpr size_t k_max_trusted_keys_file = 1024 * 1024;
+constexpr auto k_progress_interval = std::chrono::milliseconds(100);
+
+// The append-only triggers of schemas/ledger.sql; a missing or altered one is
+// reported as a warning (they only ever stopped honest mistakes).
+constexpr std::string_view k_triggers[] = {"ledger_no_update",      "ledger_no_delete",
+                                           "ledger_contiguous",     "checkpoints_no_update",
+                                           "checkpoints_no_delete", "checkpoints_grow"};
+
+std::string short_hex(std::string_view hex) {
+  return std::string(hex.substr(0, 16));
+}
+
+std::string short_hex(const Hash256& h) {
+  return short_hex(to_hex(h));
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool valid_actor_name(std::string_view s) {
+  auto ok = [](char c, bool first) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return alnum || (!first && (c == '.' || c == '_' || c == '@' || c == '-'));
+  };
+  if (s.empty() || s.size() > 64) {
+    return false;
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!ok(s[i], i == 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Runs `fn(begin, end)` over [0, n) in blocks on `threads` threads (this one
+// included). Work functions must not throw.
+template<typename Fn>
+void parallel_for(size_t n, unsigned threads, const Fn& fn) {
+  constexpr size_t k_block = 16;
+  if (threads <= 1 || n <= k_block) {
+    fn(size_t{0}, n);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      const size_t begin = next.fetch_add(k_block);
+      if (begin >= n) {
+        return;
+      }
+      fn(begin, std::min(n, begin + k_block));
+    }
+  };
+  std::vector<std::thread> helpers;
+  const size_t wanted = std::min<size_t>(threads - 1, (n + k_block - 1) / k_block - 1);
+  helpers.reserve(wanted);
+  for (size_t i = 0; i < wanted; ++i) {
+    helpers.emplace_back(work);
+  }
+  work();
+  for (auto& t : helpers) {
+    t.join();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+struct FileStamp {
+  bool exists = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+
+  friend bool operator==(const FileStamp&, const FileStamp&) = default;
+};
+
+FileStamp stamp_of(const fs::path& path) {
+  struct stat st {};
+  FileStamp s;
+  if (::stat(path.c_str(), &st) != 0) {
+    return s;
+  }
+  s.exists = true;
+  s.dev = st.st_dev;
+  s.ino = st.st_ino;
+  s.size = st.st_size;
+  s.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  s.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec;
+  return s;
+}
+
+// A private directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+public:
+  static Result<TempDir> create(const std::string& prefix) {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = fmt::format("{}/{}XXXXXX", base != nullptr && *base != '\0' ? base : "/tmp",
+                                   prefix);
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return fail_errno("create a temporary directory " + tmpl);
+    }
+    TempDir dir;
+    dir.m_path = tmpl;
+    return dir;
+  }
+  TempDir() = default;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&& other) noexcept
+    : m_path(std::exchange(other.m_path, fs::path())) {}
+  TempDir& operator=(TempDir&& other) noexcept {
+    if (this != &other) {
+      remove();
+      m_path = std::exchange(other.m_path, fs::path());
+    }
+    return *this;
+  }
+  ~TempDir() {
+    remove();
+  }
+  [[nodiscard]] const fs::path& path() const {
+    return m_path;
+  }
+
+private:
+  void remove() noexcept {
+    if (!m_path.empty()) {
+      std::error_code ec;
+      fs::remove_all(m_path, ec);
+      m_path.clear();
+    }
+  }
+  fs::path m_path;
+};
+
+Result<void> copy_file_to(const fs::path& from, const fs::path& to) {
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!in) {
+    return fail_errno("open " + from.string());
+  }
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out) {
+    return fail_errno("create " + to.string());
+  }
+  std::vector<char> buf(k_read_block);
+  for (;;) {
+    const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail_errno("read " + from.string());
+    }
+    if (n == 0) {
+      break;
+    }
+    CUSTODY_TRY(write_all(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)),
+                          to.string()));
+  }
+  if (out.close() != 0) {
+    return fail_errno("close " + to.string());
+  }
+  return {};
+}
+
+// Returns `path` percent-encoded for the path part of an SQLite URI.
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                       || c == '/' || c == '-' || c == '_' || c == '.' || c == '~';
+    if (plain) {
+      out.push_back(c);
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The database, opened read-only.
+//
+// Why not simply SQLITE_OPEN_READONLY in place: a reader of a WAL database
+// takes its read lock by writing a read mark into the -shm file (and may
+// rebuild that index), so even a "read-only" connection changes a file of the
+// vault and fails on a read-only copy without one. So:
+//   - no -wal file (or an empty one): the database file alone is the whole
+//     state; open it in place as file:...?mode=ro&immutable=1, which takes no
+//     locks and never touches -shm (SQLite then assumes nobody writes the file:
+//     the file's identity, size and times are compared before and after, and
+//     a change makes the run fail with an error rather than a wrong verdict);
+//   - otherwise: copy ledger.db and ledger.db-wal into a private temporary
+//     directory (retrying if either changes during the copy) and open the copy
+//     read-only; SQLite builds its -shm index there.
+struct OpenedDb {
+  sql::Db db;
+  TempDir temp;
+  std::string how;
+  fs::path db_path;
+  FileStamp db_stamp;
+  FileStamp wal_stamp;
+  bool in_place = false;
+};
+
+Result<OpenedDb> open_database(const fs::path& vault) {
+  const fs::path db_path = vault / "ledger.db";
+  const fs::path wal_path = vault / "ledger.db-wal";
+  struct stat st {};
+  if (::stat(db_path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return fail(Errc::not_found,
+                  fmt::format("{} is not a custody vault: {} does not exist", vault.string(),
+                              db_path.string()));
+    }
+    return fail_errno("stat " + db_path.string());
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(Errc::invalid_input, fmt::format("{}: not a regular file", db_path.string()));
+  }
+  {
+    UniqueFd probe(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!probe) {
+      return fail_errno("open " + db_path.string());
+    }
+  }
+  OpenedDb out;
+  out.db_path = db_path;
+  const FileStamp wal = stamp_of(wal_path);
+  if ((!wal.exists || wal.size == 0) && sqlite3_compileoption_used("USE_URI") == 1) {
+    out.db_stamp = stamp_of(db_path);
+    out.wal_stamp = wal;
+    const std::string uri =
+      fmt::format("file:{}?mode=ro&immutable=1", uri_path(fs::absolute(db_path).string()));
+    auto db = sql::Db::open(uri, sql::Mode::read_only);
+    if (db) {
+      auto probe = db->exec("SELECT count(*) FROM sqlite_master");
+      if (probe) {
+        out.db = std::move(*db);
+        out.in_place = true;
+        out.how = "in place, read-only and immutable (no write-ahead log)";
+        return out;
+      }
+    }
+    // Fall through: read it from a copy like a WAL database.
+  }
+  CUSTODY_TRY_ASSIGN(out.temp, TempDir::create("custody-verify-"));
+  const fs::path copy = out.temp.path() / "ledger.db";
+  constexpr int k_attempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    const FileStamp db_before = stamp_of(db_path);
+    const FileStamp wal_before = stamp_of(wal_path);
+    std::error_code ec;
+    fs::remove(out.temp.path() / "ledger.db-wal", ec);
+    CUSTODY_TRY(copy_file_to(db_path, copy));
+    if (wal_before.exists) {
+      CUSTODY_TRY(copy_file_to(wal_path, out.temp.path() / "ledger.db-wal"));
+    }
+    if (stamp_of(db_path) == db_before && stamp_of(wal_path) == wal_before) {
+      break;
+    }
+    if (attempt == k_attempts) {
+      return fail(Errc::conflict,
+                  fmt::format("{} changed every time it was copied (a writer is active); verify "
+                              "a quiescent copy of the vault",
+                              db_path.string()));
+    }
+  }
+  CUSTODY_TRY_ASSIGN(out.db, sql::Db::open(copy, sql::Mode::read_only));
+  out.how = "from a private snapshot (ledger.db and its write-ahead log copied to a temporary "
+            "directory; no reader lock touches the vault)";
+  return out;
+}
+
+Result<int64_t> pragma_int(sql::Db& db, const char* pragma) {
+  CUSTODY_TRY_ASSIGN(auto stmt, db.prepare(fmt::format("PRAGMA {}", pragma)));
+  CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+  return row ? stmt.column_int(0) : 0;
+}
+
+std::string squeeze_spaces(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) {
+      out.push_back(' ');
+    }
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Returns the CREATE TRIGGER statement `name` of schemas/ledger.sql (without
+// the final ';'), whitespace-squeezed.
+std::string expected_trigger_sql(std::string_view name) {
+  const auto sql = schemas::find("ledger.sql");
+  if (!sql) {
+    return {};
+  }
+  const std::string head = fmt::format("CREATE TRIGGER {} ", name);
+  const size_t begin = sql->find(head);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  const size_t end = sql->find("END;", begin);
+  if (end == std::string_view::npos) {
+    return {};
+  }
+  return squeeze_spaces(sql->substr(begin, end + 3 - begin));
+}
+
+// Checks that this is a custody ledger we can read (else an Error: exit 2),
+// then its structure (findings) and its append-only guards (warnings).
+Result<void> check_database(sql::Db& db, const fs::path& db_path, Report& report) {
+  auto app_id = pragma_int(db, "application_id");
+  if (!app_id) {
+    return fail(Errc::corrupt, fmt::format("{} is not a readable SQLite database: {}",
+                                           db_path.string(), app_id.error().message));
+  }
+  if (*app_id != k_application_id) {
+    return fail(Errc::invalid_input,
+                fmt::format("{} is not a custody ledger (application_id {:#x}, expected {:#x})",
+                            db_path.string(), *app_id, k_application_id));
+  }
+  CUSTODY_TRY_ASSIGN(const int64_t version, pragma_int(db, "user_version"));
+  if (version != k_user_version) {
+    return fail(Errc::invalid_input,
+                fmt::format("{} has ledger format {}; this verifier reads format {}",
+                            db_path.string(), version, k_user_version));
+  }
+  {
+    CUSTODY_TRY_ASSIGN(auto stmt, db.prepare("PRAGMA integrity_check(20)"));
+    for (;;) {
+      auto row = stmt.step();
+      if (!row) {
+        report.other(Severity::finding, code::database, "ledger.db",
+                     "integrity_check failed: " + row.error().message);
+        break;
+      }
+      if (!*row) {
+        break;
+      }
+      const std::string msg = stmt.column_text(0);
+      if (msg != "ok") {
+        report.other(Severity::finding, code::database, "ledger.db",
+                     "SQLite integrity_check: " + msg);
+      }
+    }
+  }
+  std::map<std::string, std::string> triggers;
+  {
+    CUSTODY_TRY_ASSIGN(auto stmt,
+                       db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"));
+    for (;;) {
+      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+      if (!row) {
+        break;
+      }
+      triggers.emplace(stmt.column_text(0), squeeze_spaces(stmt.column_text(1)));
+    }
+  }
+  for (std::string_view name : k_triggers) {
+    auto it = triggers.find(std::string(name));
+    if (it == triggers.end()) {
+      report.other(Severity::warning, code::append_only_guard, "ledger.db",
+                   fmt::format("the append-only trigger {} is missing (it was dropped); only the "
+                               "signatures and checkpoints protect this ledger now",
+                               name));
+    } else if (it->second != expected_trigger_sql(name)) {
+      report.other(Severity::warning, code::append_only_guard, "ledger.db",
+                   fmt::format("the append-only trigger {} differs from schemas/ledger.sql", name));
+    }
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// The projection store the fold writes to: MemoryProjection's semantics plus
+// an undo journal (an entry the rules refuse leaves no trace) and a version
+// counter of the keys table (which lets the fold cache signer keys).
+
+class FoldStore final : public ProjectionStore {
+public:
+  Result<std::optional<Json>> get(Table table, const std::string& key) override {
+    const auto& rows = m_tables.at(static_cast<size_t>(table));
+    auto it = rows.find(key);
+    if (it == rows.end()) {
+      return std::optional<Json>();
+    }
+    return std::optional<Json>(it->second);
+  }
+
+  Result<void> put(Table table, const std::string& key, const Json& doc) override {
+    auto& rows = m_tables.at(static_cast<size_t>(table));
+    auto it = rows.find(key);
+    if (table == Table::keys) {
+      ++m_keys_version;
+    }
+    if (it == rows.end()) {
+      if (m_journaling) {
+        m_journal.push_back(Undo{table, key, std::nullopt});
+      }
+      rows.emplace(key, doc);
+      return {};
+    }
+    if (m_journaling) {
+      m_journal.push_back(Undo{table, key, std::move(it->second)});
+    }
+    it->second = doc;
+    return {};
+  }
+
+  Result<uint64_t> count_prefix(Table table, const std::string& prefix) override {
+    const auto& rows = m_tables.at(static_cast<size_t>(table));
+    uint64_t n = 0;
+    for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix);
+         ++it) {
+      ++n;
+    }
+    return n;
+  }
+
+  // Starts recording the writes of one entry.
+  void begin() {
+    m_journal.clear();
+    m_journaling = true;
+  }
+  // Keeps the writes since begin().
+  void commit() {
+    m_journal.clear();
+    m_journaling = false;
+  }
+  // Undoes the writes since begin().
+  void rollback() {
+    for (auto it = m_journal.rbegin(); it != m_journal.rend(); ++it) {
+      auto& rows = m_tables.at(static_cast<size_t>(it->table));
+      if (it->table == Table::keys) {
+        ++m_keys_version;
+      }
+      if (it->old) {
+        rows[it->key] = std::move(*it->old);
+      } else {
+        rows.erase(it->key);
+      }
+    }
+    m_journal.clear();
+    m_journaling = false;
+  }
+
+  [[nodiscard]] const std::map<std::string, Json>& rows(Table table) const {
+    return m_tables.at(static_cast<size_t>(table));
+  }
+  [[nodiscard]] uint64_t keys_version() const {
+    return m_keys_version;
+  }
+
+private:
+  struct Undo {
+    Table table;
+    std::string key;
+    std::optional<Json> old;
+  };
+  std::array<std::map<std::string, Json>, k_all_tables.size()> m_tables;
+  std::vector<Undo> m_journal;
+  bool m_journaling = false;
+  uint64_t m_keys_version = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Ledger rows and their preparation
+
+struct Row {
+  uint64_t seq = 0;
+  std::string bytes;    // the entry column
+  std::string leaf_col; // the leaf_hash column (a cache)
+  std::string kid_col;  // the kid column (a cache)
+  std::string sig;      // the sig column
+
+  Hash256 leaf{};                         // computed from bytes
+  std::optional<Entry> entry;             // decoded, when canonical and schema-valid
+  std::string error;                      // why it did not decode
+  std::shared_ptr<const PublicKey> key;   // the key named by entry->kid, if known
+  int8_t sig_ok = -1;                     // -1 unchecked, 0 invalid, 1 valid (with `key`)
+};
+
+// Keys that entries carry (vault_init, key_register), by fingerprint. A kid
+// is the SHA-256 of its key, so the first key found for a kid is the key.
+class CandidateKeys {
+public:
+  void collect(const Entry& e) {
+    std::string kid;
+    if (e.type == "vault_init") {
+      kid = e.kid;
+    } else if (e.type == "key_register") {
+      kid = e.fields.value("kid", "");
+    } else {
+      return;
+    }
+    if (m_keys.count(kid) != 0) {
+      return;
+    }
+    auto raw = from_base64(e.fields.value("public_key", ""));
+    if (!raw) {
+      return;
+    }
+    auto key = PublicKey::from_raw(as_bytes(*raw));
+    if (!key || key->fingerprint() != kid) {
+      return;
+    }
+    m_keys.emplace(kid, std::make_shared<const PublicKey>(std::move(*key)));
+  }
+  [[nodiscard]] std::shared_ptr<const PublicKey> find(const std::string& kid) const {
+    auto it = m_keys.find(kid);
+    return it == m_keys.end() ? nullptr : it->second;
+  }
+
+private:
+  std::unordered_map<std::string, std::shared_ptr<const PublicKey>> m_keys;
+};
+
+// Decodes a chunk and verifies its signatures, using `threads` threads.
+void prepare_chunk(std::vector<Row>& rows, CandidateKeys& keys, unsigned threads) {
+  parallel_for(rows.size(), threads, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      Row& r = rows[i];
+      r.leaf = entry_leaf_hash(r.bytes);
+      try {
+        auto e = decode_entry(r.bytes);
+        if (e) {
+          r.entry = std::move(*e);
+        } else {
+          r.error = e.error().message;
+        }
+      } catch (const std::exception& ex) {
+        r.error = fmt::format("cannot be read ({})", ex.what());
+      }
+    }
+  });
+  for (const Row& r : rows) {
+    if (r.entry) {
+      keys.collect(*r.entry);
+    }
+  }
+  parallel_for(rows.size(), threads, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      Row& r = rows[i];
+      if (!r.entry) {
+        continue;
+      }
+      r.key = keys.find(r.entry->kid);
+      if (r.key) {
+        r.sig_ok = r.key->verify(as_bytes(signed_message(r.bytes)), as_bytes(r.sig)) ? 1 : 0;
+      }
+    }
+  });
+}
+
+// A bounded queue of prepared chunks between the producer and the fold.
+class ChunkQueue {
+public:
+  void push(std::unique_ptr<std::vector<Row>> chunk) {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_queue.size() < k_depth || m_closed; });
+    m_queue.push_back(std::move(chunk));
+    m_cv.notify_all();
+  }
+  std::unique_ptr<std::vector<Row>> pop() {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return !m_queue.empty(); });
+    auto chunk = std::move(m_queue.front());
+    m_queue.pop_front();
+    m_cv.notify_all();
+    return chunk;
+  }
+  // Makes push() stop waiting (the consumer gave up).
+  void close() {
+    std::lock_guard lock(m_mutex);
+    m_closed = true;
+    m_cv.notify_all();
+  }
+
+private:
+  static constexpr size_t k_depth = 2;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<std::unique_ptr<std::vector<Row>>> m_queue;
+  bool m_closed = false;
+};
+
+// ---------------------------------------------------------------------------
+// Checkpoints
+
+struct Expectation {
+  uint64_t size = 0;
+  Hash256 root{};
+  std::string subject;       // "checkpoint 57 (stored)", "checkpoint file cp.note (size 57)"
+  std::optional<size_t> external; // index into VerifySummary::external
+};
+
+struct OpenedCheckpoint {
+  std::optional<note::Checkpoint> cp; // set when signed by the ledger key and well-formed
+  std::string_view code;              // else the finding's code
+  std::string why;                    // and message
+};
+
+OpenedCheckpoint open_checkpoint(std::string_view text, const std::optional<note::Verifier>& ledger,
+                                 const std::string& origin) {
+  OpenedCheckpoint out;
+  if (!ledger) {
+    out.code = code::checkpoint_signature;
+    out.why = "cannot be checked: no trusted ledger key";
+    return out;
+  }
+  auto opened = note::open(text, {*ledger});
+  if (!opened) {
+    const bool malformed = opened.error().message.starts_with("malformed");
+    out.code = malformed ? code::checkpoint_malformed : code::checkpoint_signature;
+    out.why = malformed ? opened.error().message
+                        : fmt::format("{} (trusted ledger key {})", opened.error().message,
+                                      note::format_vkey(ledger->name, ledger->key));
+    return out;
+  }
+  auto cp = note::parse_checkpoint(opened->text);
+  if (!cp) {
+    out.code = code::checkpoint_malformed;
+    out.why = cp.error().message + " (although validly signed by the ledger key)";
+    return out;
+  }
+  if (cp->origin != origin) {
+    out.code = code::checkpoint_origin;
+    out.why = fmt::format("checkpoint of origin '{}', not of this vault ('{}')",
+                          cp->origin, origin);
+    return out;
+  }
+  out.cp = std::move(*cp);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// vault.json
+
+struct Identity {
+  std::optional<std::string> origin;
+  std::optional<std::string> ledger_key;
+};
+
+Identity read_identity(const fs::path& vault, Report& report) {
+  Identity id;
+  const fs::path path = vault / "vault.json";
+  auto text = read_small_file(path, 64 * 1024);
+  if (!text) {
+    report.other(Severity::finding, code::identity, "vault.json",
+                 fmt::format("cannot be read: {}", text.error().message));
+    return id;
+  }
+  Json doc;
+  if (auto strict = cjson::decode(*text); strict) {
+    doc = std::move(*strict);
+  } else {
+    report.other(Severity::finding, code::identity, "vault.json",
+                 "is not canonical JSON: " + strict.error().message);
+    doc = Json::parse(*text, nullptr, false);
+  }
+  if (!doc.is_object()) {
+    report.other(Severity::finding, code::identity, "vault.json", "is not a JSON object");
+    return id;
+  }
+  if (auto it = doc.find("origin"); it != doc.end() && it->is_string()) {
+    id.origin = it->get<std::string>();
+  } else {
+    report.other(Severity::finding, code::identity, "vault.json", "has no origin");
+  }
+  if (auto it = doc.find("ledger_key"); it != doc.end() && it->is_string()) {
+    id.ledger_key = it->get<std::string>();
+  } else {
+    report.other(Severity::finding, code::identity, "vault.json", "has no ledger_key");
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------
+// The verifier
+
+class Verifier {
+public:
+  Verifier(const VerifyOptions& options, Report& report)
+    : m_opt(options),
+      m_report(report),
+      m_threads(options.threads != 0 ? options.threads
+                                     : std::max(1U, std::thread::hardware_concurrency())) {}
+
+  Result<VerifySummary> run();
+
+private:
+  Result<void> establish_trust();
+  Result<void> load_checkpoints();
+  Result<void> fold_ledger();
+  void fold_row(Row& row);
+  void check_expectations();
+  Result<void> compare_projections();
+  Result<void> check_objects();
+  void check_store_tree(const std::unordered_set<std::string>& named);
+  void progress(Phase phase, uint64_t done, uint64_t total, bool force = false);
+
+  const VerifyOptions& m_opt;
+  Report& m_report;
+  unsigned m_threads;
+  VerifySummary m_sum;
+  std::optional<OpenedDb> m_db;
+
+  // Trust anchors.
+  std::string m_origin;
+  std::optional<note::Verifier> m_ledger;
+  std::optional<Entry> m_genesis;
+  std::map<std::string, std::string> m_pinned_actors; // kid -> actor
+
+  // Checkpoints to compare with the ledger, sorted by size.
+  std::vector<Expectation> m_expect;
+  size_t m_next_expect = 0;
+  uint64_t m_ledger_rows = 0;
+
+  // Fold state.
+  FoldStore m_store;
+  merkle::CompactRange m_range;
+  std::optional<uint64_t> m_last_row_seq;
+  Hash256 m_last_leaf = genesis_prev();
+  std::optional<std::pair<uint64_t, int64_t>> m_last_time; // seq, t_ms
+  std::unordered_map<std::string, PublicKey> m_signer_cache;
+  uint64_t m_signer_cache_version = 0;
+
+  Clock::time_point m_last_progress{};
+};
+
+void Verifier::progress(Phase phase, uint64_t done, uint64_t total, bool force) {
+  if (!m_opt.progress) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (!force && now - m_last_progress < k_progress_interval) {
+    return;
+  }
+  m_last_progress = now;
+  m_opt.progress(Progress{phase, done, total});
+}
+
+Result<VerifySummary> Verifier::run() {
+  const auto start = Clock::now();
+  m_sum.vault = m_opt.vault.string();
+  m_sum.threads = m_threads;
+  m_sum.scope = m_opt.incident;
+  m_sum.rehashed = m_opt.rehash == Rehash::yes;
+  struct stat st {};
+  if (::stat(m_opt.vault.c_str(), &st) != 0) {
+    return fail_errno("open vault " + m_opt.vault.string());
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return fail(Errc::invalid_input, fmt::format("{}: not a directory", m_opt.vault.string()));
+  }
+  CUSTODY_TRY_ASSIGN(OpenedDb opened, open_database(m_opt.vault));
+  m_db.emplace(std::move(opened));
+  m_sum.db_access = m_db->how;
+  CUSTODY_TRY(check_database(m_db->db, m_db->db_path, m_report));
+  CUSTODY_TRY(establish_trust());
+  CUSTODY_TRY(load_checkpoints());
+  const auto entries_start = Clock::now();
+  CUSTODY_TRY(fold_ledger());
+  m_sum.seconds_entries = seconds_since(entries_start);
+  CUSTODY_TRY(compare_projections());
+  if (m_db->in_place) {
+    // Immutable mode assumed nobody wrote the file; make sure.
+    if (stamp_of(m_db->db_path) != m_db->db_stamp
+        || stamp_of(m_opt.vault / "ledger.db-wal") != m_db->wal_stamp) {
+      return fail(Errc::conflict, fmt::format("{} changed while it was verified (a writer is "
+                                              "active); verify a quiescent copy of the vault",
+                                              m_db->db_path.string()));
+    }
+  }
+  m_db.reset(); // drop the snapshot copy before hashing gigabytes
+  const auto objects_start = Clock::now();
+  CUSTODY_TRY(check_objects());
+  m_sum.seconds_objects = seconds_since(objects_start);
+  m_sum.seconds_total = seconds_since(start);
+  return m_sum;
+}
+
+Result<void> Verifier::establish_trust() {
+  const TrustedKeys& pinned = m_opt.trusted;
+  for (const auto& a : pinned.actors) {
+    m_pinned_actors.emplace(a.kid, a.actor);
+  }
+  m_sum.actors_pinned = pinned.actors.size();
+  std::optional<note::Verifier> pinned_ledger;
+  if (pinned.ledger_vkey) {
+    auto v = note::parse_vkey(*pinned.ledger_vkey);
+    if (!v) {
+      return fail(Errc::invalid_input, "trusted ledger key: " + v.error().message);
+    }
+    pinned_ledger = std::move(*v);
+  }
+
+  const Identity identity = read_identity(m_opt.vault, m_report);
+
+  // The genesis entry, read on its own: it decides what the rest is checked against.
+  {
+    CUSTODY_TRY_ASSIGN(auto stmt,
+                       m_db->db.prepare("SELECT seq, entry FROM ledger ORDER BY seq LIMIT 1"));
+    CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+    if (row && stmt.column_int(0) == 0) {
+      auto e = decode_entry(stmt.column_blob(1));
+      if (e && e->type == "vault_init" && e->seq == 0) {
+        m_genesis = std::move(*e);
+      }
+    }
+  }
+  const std::optional<std::string> genesis_origin =
+    m_genesis ? std::optional<std::string>(m_genesis->origin) : std::nullopt;
+  const std::optional<std::string> genesis_ledger =
+    m_genesis ? std::optional<std::string>(m_genesis->fields.at("ledger_key").get<std::string>())
+              : std::nullopt;
+
+  // Origin: pinned, else genesis, else vault.json (trust on first use).
+  if (pinned.origin) {
+    m_origin = *pinned.origin;
+    m_sum.origin_pinned = true;
+  } else if (genesis_origin) {
+    m_origin = *genesis_origin;
+  } else if (identity.origin) {
+    m_origin = *identity.origin;
+  }
+  // Ledger key likewise.
+  std::string ledger_source;
+  if (pinned_ledger) {
+    m_ledger = pinned_ledger;
+    m_sum.ledger_key_pinned = true;
+  } else {
+    for (const auto& candidate : {genesis_ledger, identity.ledger_key}) {
+      if (!candidate) {
+        continue;
+      }
+      if (auto v = note::parse_vkey(*candidate); v) {
+        m_ledger = std::move(*v);
+        break;
+      }
+    }
+  }
+  if (m_ledger) {
+    m_sum.ledger_vkey = note::format_vkey(m_ledger->name, m_ledger->key);
+    if (!m_origin.empty() && m_ledger->name != m_origin) {
+      m_report.other(Severity::finding, code::identity, "vault",
+                     fmt::format("the ledger key is named '{}', not after the origin '{}'",
+                                 m_ledger->name,
+                                 m_origin));
+    }
+  } else {
+    m_report.other(Severity::finding, code::identity, "vault",
+                   "no usable ledger key: neither pinned nor readable from the genesis entry or "
+                   "vault.json, so no checkpoint can be verified");
+  }
+  m_sum.origin = m_origin;
+
+  if (!m_sum.origin_pinned || !m_sum.ledger_key_pinned) {
+    m_report.other(
+      Severity::warning, code::trust, "trust",
+      fmt::format("{} taken from the vault's {} (trust on first use): pin {} with "
+                  "--trusted-keys so that a vault re-created or replaced under the same name "
+                  "is detected",
+                  !m_sum.origin_pinned && !m_sum.ledger_key_pinned
+                    ? "origin and ledger key"
+                    : (!m_sum.origin_pinned ? "origin" : "ledger key"),
+                  m_genesis ? "genesis entry" : "vault.json",
+                  !m_sum.origin_pinned && !m_sum.ledger_key_pinned ? "them" : "it"));
+  }
+
+  // Cross-checks: vault.json against the genesis entry, pins against both.
+  if (!m_genesis) {
+    m_report.other(Severity::finding, code::identity, "seq 0",
+                   "the ledger does not start with a readable vault_init entry");
+  } else {
+    if (identity.origin && *identity.origin != *genesis_origin) {
+      m_report.other(Severity::finding, code::identity, "vault.json",
+                     fmt::format("names origin '{}' but ledger.db belongs to '{}': the database "
+                                 "comes from another vault",
+                                 *identity.origin,
+                                 *genesis_origin));
+    }
+    if (identity.ledger_key && *identity.ledger_key != *genesis_ledger) {
+      m_report.other(Severity::finding, code::identity, "vault.json",
+                     fmt::format("names ledger key {} but the genesis entry names {}",
+                                 *identity.ledger_key,
+                                 *genesis_ledger));
+    }
+    if (pinned.origin && *pinned.origin != *genesis_origin) {
+      m_report.other(Severity::finding, code::identity, "seq 0",
+                     fmt::format("the ledger's origin is '{}', not the trusted origin '{}'",
+                                 *genesis_origin,
+                                 *pinned.origin));
+    }
+    if (pinned_ledger) {
+      auto g = note::parse_vkey(*genesis_ledger);
+      if (!g || !(g->key == pinned_ledger->key) || g->name != pinned_ledger->name) {
+        m_report.other(Severity::finding, code::identity, "seq 0",
+                       fmt::format("the genesis entry names ledger key {}, not the trusted one "
+                                   "({})",
+                                   *genesis_ledger, *pinned.ledger_vkey));
+      }
+    }
+    if (!m_pinned_actors.empty()) {
+      auto it = m_pinned_actors.find(m_genesis->kid);
+      if (it == m_pinned_actors.end() || it->second != m_genesis->actor) {
+        m_report.other(Severity::finding, code::identity, "seq 0",
+                       fmt::format("the vault was created by {} with key {}, which is not a "
+                                   "trusted actor key",
+                                   m_genesis->actor,
+                                   short_hex(m_genesis->kid)));
+      }
+    }
+  }
+  if (pinned.origin && identity.origin && *identity.origin != *pinned.origin
+      && (!genesis_origin || *identity.origin == *genesis_origin)) {
+    m_report.other(Severity::finding, code::identity, "vault.json",
+                   fmt::format("names origin '{}', not the trusted origin '{}'",
+                               *identity.origin,
+                               *pinned.origin));
+  }
+  return {};
+}
+
+Result<void> Verifier::load_checkpoints() {
+  CUSTODY_TRY_ASSIGN(auto count, m_db->db.prepare("SELECT COUNT(*) FROM ledger"));
+  CUSTODY_TRY(count.step());
+  m_ledger_rows = static_cast<uint64_t>(count.column_int(0));
+
+  struct Stored {
+    uint64_t size;
+    std::string root;
+    std::string note;
+    int64_t t_ms;
+    OpenedCheckpoint opened;
+  };
+  std::vector<Stored> stored;
+  {
+    CUSTODY_TRY_ASSIGN(auto stmt, m_db->db.prepare("SELECT tree_size, root, note, t_ms FROM "
+                                                   "checkpoints ORDER BY tree_size"));
+    for (;;) {
+      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+      if (!row) {
+        break;
+      }
+      stored.push_back(Stored{static_cast<uint64_t>(stmt.column_int(0)), stmt.column_blob(1),
+                              stmt.column_text(2), stmt.column_int(3), {}});
+    }
+  }
+  parallel_for(stored.size(), m_threads, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      stored[i].opened = open_checkpoint(stored[i].note, m_ledger, m_origin);
+    }
+  });
+  std::optional<std::pair<uint64_t, int64_t>> last; // size, t_ms
+  for (const Stored& s : stored) {
+    const std::string subject = fmt::format("checkpoint {} (stored)", s.size);
+    m_sum.stored_checkpoints += 1;
+    m_sum.latest_stored_checkpoint = std::max(m_sum.latest_stored_checkpoint, s.size);
+    if (last && s.t_ms < last->second) {
+      m_report.other(Severity::finding, code::checkpoint_order, subject,
+                     fmt::format("was signed at {}, before the smaller checkpoint {} ({}): "
+                                 "checkpoints were inserted out of order",
+                                 format_rfc3339_ms(s.t_ms), last->first,
+                                 format_rfc3339_ms(last->second)));
+    }
+    last = std::make_pair(s.size, s.t_ms);
+    if (!s.opened.cp) {
+      m_report.other(Severity::finding, s.opened.code, subject, s.opened.why);
+      continue;
+    }
+    const note::Checkpoint& cp = *s.opened.cp;
+    if (cp.size != s.size) {
+      m_report.other(Severity::finding, code::checkpoint_malformed, subject,
+                     fmt::format("its signed note is for size {}, not {}", cp.size, s.size));
+    }
+    if (s.root.size() != 32 || !std::equal(s.root.begin(), s.root.end(), cp.root.begin(),
+                                           [](char a, uint8_t b) {
+                                             return static_cast<uint8_t>(a) == b;
+                                           })) {
+      m_report.other(Severity::finding, code::checkpoint_malformed, subject,
+                     "the root column differs from the root in its signed note");
+    }
+    m_expect.push_back(Expectation{cp.size, cp.root, subject, std::nullopt});
+  }
+
+  for (const fs::path& file : m_opt.checkpoint_files) {
+    CheckpointResult result;
+    result.source = file.string();
+    const std::string subject = fmt::format("checkpoint file {}", file.string());
+    auto text = read_small_file(file, k_max_checkpoint_file);
+    if (!text) {
+      if (text.error().code == Errc::invalid_input) { // larger than the limit
+        m_report.other(Severity::finding, code::checkpoint_malformed, subject,
+                       fmt::format("is larger than {} bytes: not a checkpoint note",
+                                   k_max_checkpoint_file));
+        m_sum.external.push_back(std::move(result));
+        continue;
+      }
+      return fail(text.error().code, "checkpoint file: " + text.error().message);
+    }
+    OpenedCheckpoint opened = open_checkpoint(*text, m_ledger, m_origin);
+    if (!opened.cp) {
+      m_report.other(Severity::finding, opened.code, subject, opened.why);
+      m_sum.external.push_back(std::move(result));
+      continue;
+    }
+    result.size = opened.cp->size;
+    result.root_b64 = to_base64(opened.cp->root);
+    result.ok = true; // until the fold disagrees
+    m_expect.push_back(Expectation{opened.cp->size, opened.cp->root,
+                                   fmt::format("{} (size {})", subject, opened.cp->size),
+                                   m_sum.external.size()});
+    m_sum.external.push_back(std::move(result));
+  }
+  std::stable_sort(m_expect.begin(), m_expect.end(),
+                   [](const Expectation& a, const Expectation& b) { return a.size < b.size; });
+
+  // Two checkpoints of one size with different roots, both signed by the
+  // ledger key: proof that the key signed two histories (RFC 6962 §7.3).
+  for (size_t i = 0; i < m_expect.size();) {
+    size_t j = i + 1;
+    while (j < m_expect.size() && m_expect[j].size == m_expect[i].size) {
+      ++j;
+    }
+    for (size_t k = i + 1; k < j; ++k) {
+      if (m_expect[k].root != m_expect[i].root) {
+        m_report.other(Severity::finding, code::equivocation,
+                       fmt::format("checkpoint size {}", m_expect[i].size),
+                       fmt::format("the ledger key signed two different trees of this size: {} "
+                                   "has root {} and {} has root {}; this is proof that the "
+                                   "history was rewritten by someone holding the ledger key",
+                                   m_expect[i].subject, to_base64(m_expect[i].root),
+                                   m_expect[k].subject, to_base64(m_expect[k].root)));
+      }
+    }
+    i = j;
+  }
+  progress(Phase::checkpoints, stored.size(), stored.size(), true);
+  return {};
+}
+
+void Verifier::check_expectations() {
+  const uint64_t size = m_range.size();
+  while (m_next_expect < m_expect.size() && m_expect[m_next_expect].size == size) {
+    Expectation& x = m_expect[m_next_expect++];
+    const Hash256 root = m_range.root();
+    if (root != x.root) {
+      m_report.other(Severity::finding, code::checkpoint_root, x.subject,
+                     fmt::format("its signed root {} does not match the root of the ledger's "
+                                 "first {} entries ({}): entries up to {} were changed, removed, "
+                                 "inserted or reordered",
+                                 to_base64(x.root), size, to_base64(root), size));
+      if (x.external) {
+        m_sum.external.at(*x.external).ok = false;
+      }
+    }
+  }
+}
+
+Result<void> Verifier::fold_ledger() {
+  const uint64_t total = m_ledger_rows;
+  check_expectations(); // size 0
+  ChunkQueue queue;
+  std::optional<Error> read_error;
+  sql::Db& db = m_db->db;
+  // Producer: reads chunks and prepares them (all cores) while this thread folds.
+  std::thread producer([&] {
+    CandidateKeys keys;
+    auto stmt = db.prepare("SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");
+    if (!stmt) {
+      read_error = stmt.error();
+      queue.push(nullptr);
+      return;
+    }
+    for (;;) {
+      auto chunk = std::make_unique<std::vector<Row>>();
+      chunk->reserve(k_chunk_entries);
+      bool done = false;
+      while (chunk->size() < k_chunk_entries) {
+        auto row = stmt->step();
+        if (!row) {
+          read_error = row.error();
+          done = true;
+          break;
+        }
+        if (!*row) {
+          done = true;
+          break;
+        }
+        Row r;
+        r.seq = static_cast<uint64_t>(stmt->column_int(0));
+        r.bytes = stmt->column_blob(1);
+        r.leaf_col = stmt->column_blob(2);
+        r.kid_col = stmt->column_text(3);
+        r.sig = stmt->column_blob(4);
+        chunk->push_back(std::move(r));
+      }
+      if (!chunk->empty()) {
+        prepare_chunk(*chunk, keys, m_threads);
+        queue.push(std::move(chunk));
+      }
+      if (done) {
+        queue.push(nullptr);
+        return;
+      }
+    }
+  });
+  uint64_t done = 0;
+  for (;;) {
+    auto chunk = queue.pop();
+    if (!chunk) {
+      break;
+    }
+    for (Row& row : *chunk) {
+      fold_row(row);
+      ++done;
+    }
+    progress(Phase::entries, done, total);
+  }
+  producer.join();
+  if (read_error) {
+    return fail(read_error->code, "read the ledger: " + read_error->message);
+  }
+  progress(Phase::entries, done, total, true);
+
+  m_sum.entries = m_range.size();
+  m_sum.root = m_range.root();
+  for (; m_next_expect < m_expect.size(); ++m_next_expect) {
+    const Expectation& x = m_expect[m_next_expect];
+    m_report.other(Severity::finding, code::truncated, x.subject,
+                   fmt::format("was signed for {} entries, but the ledger has only {}: entries "
+                               "were removed from its end (truncation or rollback to an older "
+                               "copy)",
+                               x.size, m_sum.entries));
+    if (x.external) {
+      m_sum.external.at(*x.external).ok = false;
+    }
+  }
+  uint64_t covered = 0;
+  for (const Expectation& x : m_expect) {
+    if (!x.external && x.size <= m_sum.entries) {
+      covered = std::max(covered, x.size);
+    }
+  }
+  if (covered < m_sum.entries) {
+    m_report.other(Severity::warning, code::uncovered,
+                   covered + 1 == m_sum.entries
+                     ? fmt::format("seq {}", covered)
+                     : fmt::format("seq {}..{}", covered, m_sum.entries - 1),
+                   "not covered by any stored checkpoint signed by the ledger key (a crash after "
+                   "appending, or entries added without the ledger key): run custody "
+                   "checkpoint");
+  }
+  return {};
+}
+
+void Verifier::fold_row(Row& row) {
+  const uint64_t seq = row.seq;
+  const uint64_t position = m_range.size();
+  // Contiguity: rows are read in seq order, so a jump is a gap.
+  const uint64_t expected_seq = m_last_row_seq ? *m_last_row_seq + 1 : 0;
+  if (seq != expected_seq) {
+    m_report.entry(code::seq_gap, expected_seq,
+                   seq == expected_seq + 1
+                     ? fmt::format("entry {} is missing: the next row is seq {}", expected_seq, seq)
+                     : fmt::format("entries {}..{} are missing: the next row is seq {}",
+                                   expected_seq, seq - 1, seq));
+  }
+  m_last_row_seq = seq;
+
+  if (row.leaf_col.size() != 32
+      || !std::equal(row.leaf.begin(), row.leaf.end(), row.leaf_col.begin(),
+                     [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); })) {
+    m_report.entry(code::leaf_hash, seq,
+                   fmt::format("the leaf_hash column ({}) differs from SHA-256(0x00 || entry) ({})",
+                               short_hex(to_hex(as_bytes(row.leaf_col))), short_hex(row.leaf)));
+  }
+
+  if (!row.entry) {
+    m_report.entry(code::entry_malformed, seq,
+                   fmt::format("not a valid entry: {}", row.error));
+  } else {
+    const Entry& e = *row.entry;
+    if (e.seq != seq) {
+      m_report.entry(code::seq_mismatch, seq,
+                     fmt::format("the row holds the entry for seq {}: entries were moved or "
+                                 "reordered",
+                                 e.seq));
+    }
+    if (e.origin != m_origin) {
+      m_report.entry(code::origin, seq,
+                     fmt::format("origin '{}' is not this vault's ('{}')",
+                                 e.origin, m_origin));
+    }
+    if (e.prev != m_last_leaf) {
+      m_report.entry(code::prev, seq,
+                     fmt::format("prev {} does not name the previous entry (leaf hash {}): an "
+                                 "entry before it was removed, inserted or changed",
+                                 short_hex(e.prev), short_hex(m_last_leaf)));
+    }
+    if (m_last_time && e.t_ms < m_last_time->second) {
+      m_report.entry(code::time, seq,
+                     fmt::format("recorded at {}, earlier than entry {} ({}): t_ms must not "
+                                 "decrease",
+                                 format_rfc3339_ms(e.t_ms), m_last_time->first,
+                                 format_rfc3339_ms(m_last_time->second)));
+    }
+    m_last_time = std::make_pair(seq, e.t_ms);
+    if (row.kid_col != e.kid) {
+      m_report.entry(code::kid_column, seq,
+                     fmt::format("the kid column ({}) differs from the entry's kid ({})",
+                                 short_hex(row.kid_col), short_hex(e.kid)));
+    }
+
+    // Signer: registered to this actor and not revoked, per the state so far.
+    if (m_signer_cache_version != m_store.keys_version()) {
+      m_signer_cache.clear();
+      m_signer_cache_version = m_store.keys_version();
+    }
+    const std::string cache_key = e.kid + '\n' + e.actor;
+    std::optional<PublicKey> signer;
+    if (auto it = m_signer_cache.find(cache_key); it != m_signer_cache.end() && e.type != "vault_init") {
+      signer = it->second;
+    } else {
+      auto key = signer_key(e, m_store);
+      if (!key) {
+        m_report.entry(code::key, seq, key.error().message);
+      } else {
+        signer = std::move(*key);
+        if (e.type != "vault_init") {
+          m_signer_cache.emplace(cache_key, *signer);
+        }
+      }
+    }
+    if (signer) {
+      bool valid = false;
+      if (row.key && row.sig_ok >= 0 && row.key->raw() == signer->raw()) {
+        valid = row.sig_ok == 1;
+      } else {
+        valid = signer->verify(as_bytes(signed_message(row.bytes)), as_bytes(row.sig));
+      }
+      if (!valid) {
+        m_report.entry(code::signature, seq,
+                       fmt::format("signature does not verify with key {} of {}",
+                                   short_hex(e.kid), e.actor));
+      }
+    }
+    // Pinned actor keys: a pinned key registered to someone else.
+    if (e.type == "key_register" && !m_pinned_actors.empty()) {
+      const auto kid = e.fields.value("kid", "");
+      const auto subject = e.fields.value("subject", "");
+      if (auto it = m_pinned_actors.find(kid); it != m_pinned_actors.end() && it->second != subject) {
+        m_report.entry(code::key, seq,
+                       fmt::format("registers key {} to {}, but the trusted keys pin it to {}",
+                                   short_hex(kid), subject,
+                                   it->second));
+      }
+    }
+    // A recorded verification's claim about the tree it verified.
+    if (e.type == "verify") {
+      const auto size = e.fields.value("ledger_size", uint64_t{0});
+      const auto claimed = e.fields.value("root", "");
+      if (size == position && claimed != to_hex(m_range.root())) {
+        m_report.entry(code::verify_record, seq,
+                       fmt::format("records a verification of {} entries with root {}, but their "
+                                   "root is {}",
+                                   size, short_hex(claimed), short_hex(m_range.root())));
+      }
+    }
+
+    // The rules. An entry of another origin is not applied (the rules would
+    // only repeat the origin finding).
+    if (position == 0 || !m_genesis || e.origin == m_genesis->origin) {
+      m_store.begin();
+      auto applied = apply_entry(e, m_store);
+      if (applied) {
+        m_store.commit();
+      } else {
+        m_store.rollback();
+        m_report.entry(code::rule, seq,
+                       "refused by the custody rules: " + applied.error().message);
+      }
+    }
+  }
+
+  m_range.append(row.leaf);
+  m_last_leaf = row.leaf;
+  check_expectations();
+}
+
+// Returns the document field names that differ between `stored` and `rebuilt`.
+std::string differing_fields(const std::string& stored_text, const Json& rebuilt) {
+  const Json stored = Json::parse(stored_text, nullptr, false);
+  if (stored.is_discarded()) {
+    return "the stored document is not JSON";
+  }
+  if (!stored.is_object() || !rebuilt.is_object()) {
+    return "the stored document is not a JSON object";
+  }
+  std::vector<std::string> names;
+  for (const auto& [k, v] : rebuilt.items()) {
+    auto it = stored.find(k);
+    if (it == stored.end() || *it != v) {
+      names.push_back(k);
+    }
+  }
+  for (const auto& [k, v] : stored.items()) {
+    if (!rebuilt.contains(k)) {
+      names.push_back(k);
+    }
+  }
+  if (names.empty()) {
+    return "the stored document is not in canonical form";
+  }
+  std::string list;
+  for (size_t i = 0; i < names.size() && i < 6; ++i) {
+    list += (i == 0 ? "" : ", ") + names[i];
+  }
+  if (names.size() > 6) {
+    list += fmt::format(" and {} more", names.size() - 6);
+  }
+  return fmt::format("field{} {}", names.size() == 1 ? "" : "s", list);
+}
+
+Result<void> Verifier::compare_projections() {
+  for (Table table : k_all_tables) {
+    const auto columns = projection_columns(table);
+    std::string sql = "SELECT key, doc";
+    for (const Column& c : columns) {
+      sql += fmt::format(", {}", c.name);
+    }
+    sql += fmt::format(" FROM {}", table_name(table));
+    CUSTODY_TRY_ASSIGN(auto stmt, m_db->db.prepare(sql));
+    const auto& rebuilt = m_store.rows(table);
+    std::unordered_set<std::string> seen;
+    auto finding = [&](std::string_view code, const std::string& key, std::string message) {
+      Finding f;
+      f.code = std::string(code);
+      if (table == Table::items) {
+        f.item = key;
+        f.subject = fmt::format("item {}", key);
+      } else {
+        f.subject = fmt::format("{} row '{}'", table_name(table), key);
+      }
+      f.message = std::move(message);
+      m_report.add(std::move(f));
+    };
+    for (;;) {
+      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+      if (!row) {
+        break;
+      }
+      const std::string key = stmt.column_text(0);
+      const std::string doc = stmt.column_text(1);
+      auto it = rebuilt.find(key);
+      if (it == rebuilt.end()) {
+        finding(code::projection_extra, key,
+                fmt::format("the {} table has a row that no ledger entry produced (an "
+                            "out-of-band insert)",
+                            table_name(table)));
+        continue;
+      }
+      seen.insert(key);
+      auto expected = cjson::encode(it->second);
+      if (!expected || *expected != doc) {
+        finding(code::projection_differs, key,
+                fmt::format("the {} table differs from the ledger in {} (an out-of-band edit)",
+                            table_name(table), differing_fields(doc, it->second)));
+      }
+      int index = 2;
+      for (const Column& c : columns) {
+        const Json& v = it->second.contains(c.field) ? it->second.at(c.field) : Json(nullptr);
+        bool same = false;
+        if (v.is_number_integer()) {
+          same = !stmt.column_is_null(index) && stmt.column_int(index) == v.get<int64_t>()
+                 && stmt.column_text(index) == std::to_string(v.get<int64_t>());
+        } else if (v.is_string()) {
+          same = !stmt.column_is_null(index) && stmt.column_text(index) == v.get<std::string>();
+        } else {
+          same = stmt.column_is_null(index);
+        }
+        if (!same) {
+          finding(code::projection_column, key,
+                  fmt::format("column {} of the {} table is '{}', the ledger says {}", c.name,
+                              table_name(table),
+                              stmt.column_is_null(index)
+                                ? std::string("NULL")
+                                : stmt.column_text(index),
+                              v.dump()));
+        }
+        ++index;
+      }
+    }
+    for (const auto& [key, doc] : rebuilt) {
+      if (seen.count(key) == 0) {
+        finding(code::projection_missing, key,
+                fmt::format("the ledger produces this {} row, but the table does not have it (an "
+                            "out-of-band delete)",
+                            table_name(table)));
+      }
+    }
+  }
+  return {};
+}
+
+struct ObjectWork {
+  std::string sha;           // hex
+  fs::path path;
+  std::vector<std::string> items;
+  std::vector<uint64_t> sizes; // recorded size per item
+  // Results.
+  bool present = false;
+  bool regular = false;
+  uint64_t size = 0;
+  mode_t mode = 0;
+  std::string error;
+  std::optional<Hash256> digest;
+};
+
+Result<void> Verifier::check_objects() {
+  const auto& items = m_store.rows(Table::items);
+  if (!m_opt.incident.empty() && m_store.rows(Table::incidents).count(m_opt.incident) == 0) {
+    return fail(Errc::not_found,
+                fmt::format("--incident {}: no such incident in this ledger", m_opt.incident));
+  }
+  std::unordered_set<std::string> named;
+  std::map<std::string, ObjectWork> by_sha;
+  for (const auto& [id, doc] : items) {
+    const Json& sha = doc.at("sha256");
+    if (!sha.is_string()) {
+      if (m_opt.incident.empty() || doc.at("incident") == m_opt.incident) {
+        m_sum.items += 1; // a cloud snapshot: no bytes here
+      }
+      continue;
+    }
+    const auto hex = sha.get<std::string>();
+    named.insert(hex);
+    if (!m_opt.incident.empty() && doc.at("incident") != m_opt.incident) {
+      continue;
+    }
+    m_sum.items += 1;
+    ObjectWork& w = by_sha[hex];
+    w.sha = hex;
+    w.path = object_path(m_opt.vault, hex);
+    w.items.push_back(id);
+    w.sizes.push_back(doc.at("size").get<uint64_t>());
+  }
+  std::vector<ObjectWork*> work;
+  work.reserve(by_sha.size());
+  uint64_t total_bytes = 0;
+  for (auto& [hex, w] : by_sha) {
+    struct stat st {};
+    if (::lstat(w.path.c_str(), &st) != 0) {
+      w.error = errno == ENOENT ? "" : std::strerror(errno);
+      w.present = errno != ENOENT;
+      continue;
+    }
+    w.present = true;
+    w.regular = S_ISREG(st.st_mode);
+    w.size = static_cast<uint64_t>(st.st_size);
+    w.mode = st.st_mode;
+    if (w.regular) {
+      work.push_back(&w);
+      total_bytes += w.size;
+    }
+  }
+  m_sum.objects = by_sha.size();
+
+  if (m_opt.rehash == Rehash::yes) {
+    // Largest first, so one big object does not finish last on one core.
+    std::sort(work.begin(), work.end(),
+              [](const ObjectWork* a, const ObjectWork* b) { return a->size > b->size; });
+    std::atomic<uint64_t> hashed{0};
+    std::atomic<size_t> next{0};
+    const auto main_thread = std::this_thread::get_id();
+    auto hash_one = [&](ObjectWork& w) {
+      UniqueFd fd(::open(w.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+      if (!fd) {
+        w.error = std::strerror(errno);
+        return;
+      }
+      ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+      std::vector<char> buf(k_read_block);
+      Sha256 h;
+      for (;;) {
+        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n < 0) {
+          if (errno == EINTR) {
+            continue;
+          }
+          w.error = std::strerror(errno);
+          return;
+        }
+        if (n == 0) {
+          break;
+        }
+        h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+        hashed.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        if (std::this_thread::get_id() == main_thread) {
+          progress(Phase::objects, hashed.load(std::memory_order_relaxed), total_bytes);
+        }
+      }
+      w.digest = h.final();
+    };
+    auto worker = [&] {
+      for (;;) {
+        const size_t i = next.fetch_add(1);
+        if (i >= work.size()) {
+          return;
+        }
+        hash_one(*work[i]);
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < m_threads && i < work.size(); ++i) {
+      helpers.emplace_back(worker);
+    }
+    worker();
+    for (auto& t : helpers) {
+      t.join();
+    }
+    m_sum.bytes_hashed = hashed.load();
+    progress(Phase::objects, m_sum.bytes_hashed, total_bytes, true);
+  }
+
+  const fs::path store = m_opt.vault / "objects";
+  for (const auto& [hex, w] : by_sha) {
+    const std::string rel = fmt::format("objects/sha256/{}/{}", hex.substr(0, 2), hex.substr(2));
+    for (size_t i = 0; i < w.items.size(); ++i) {
+      const std::string& item = w.items[i];
+      if (!w.present) {
+        m_report.item(code::object_missing, item,
+                      fmt::format("its object {} is missing from the store", rel));
+        continue;
+      }
+      if (!w.error.empty() && !w.regular) {
+        m_report.item(code::object_unreadable, item,
+                      fmt::format("its object {} cannot be examined: {}", rel, w.error));
+        continue;
+      }
+      if (!w.regular) {
+        m_report.item(code::object_not_regular, item,
+                      fmt::format("its object {} is not a regular file", rel));
+        continue;
+      }
+      if (w.size != w.sizes[i]) {
+        m_report.item(code::object_size, item,
+                      fmt::format("its object {} has {} bytes, the entry recorded {}", rel, w.size,
+                                  w.sizes[i]));
+      }
+      if (m_opt.rehash == Rehash::yes) {
+        if (!w.error.empty()) {
+          m_report.item(code::object_unreadable, item,
+                        fmt::format("its object {} cannot be read: {}", rel, w.error));
+        } else if (w.digest && to_hex(*w.digest) != hex) {
+          m_report.item(code::object_mismatch, item,
+                        fmt::format("its object {} does not match the recorded SHA-256: its bytes "
+                                    "hash to {}",
+                                    rel, to_hex(*w.digest)));
+        }
+      }
+    }
+    if (w.present && w.regular && (w.mode & 0222U) != 0) {
+      m_report.other(Severity::warning, code::object_mode, fmt::format("object {}", short_hex(hex)),
+                     fmt::format("{} is writable (mode {:04o}); objects are stored read-only", rel,
+                                 w.mode & 07777U));
+    }
+  }
+  check_store_tree(named);
+  return {};
+}
+
+bool is_lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Lists a directory's entry names (not "." or ".."), sorted; empty if unreadable.
+std::vector<std::string> list_dir(const fs::path& dir, std::string* error) {
+  std::vector<std::string> names;
+  CHandle<DIR, closedir> d(::opendir(dir.c_str()));
+  if (!d) {
+    if (error != nullptr) {
+      *error = std::strerror(errno);
+    }
+    return names;
+  }
+  while (const dirent* e = ::readdir(d.get())) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") {
+      names.emplace_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Reports files under objects/ that no entry names (the store must hold
+// evidence only), and leftovers of interrupted ingests in objects/tmp.
+void Verifier::check_store_tree(const std::unordered_set<std::string>& named) {
+  const fs::path objects = m_opt.vault / "objects";
+  std::string error;
+  const auto top = list_dir(objects, &error);
+  if (!error.empty()) {
+    m_report.other(Severity::warning, code::object_extra, "objects/",
+                   fmt::format("cannot be listed: {}", error));
+    return;
+  }
+  for (const std::string& name : top) {
+    if (name == "sha256" || name == "tmp") {
+      continue;
+    }
+    m_report.other(Severity::warning, code::object_extra,
+                   fmt::format("objects/{}", name),
+                   "is not part of the object store layout");
+  }
+  for (const std::string& leftover : list_dir(objects / "tmp", nullptr)) {
+    m_report.other(Severity::info, code::leftover_tmp,
+                   fmt::format("objects/tmp/{}", leftover),
+                   "a leftover of an interrupted ingest (never referenced by the ledger)");
+  }
+  for (const std::string& dir : list_dir(objects / "sha256", nullptr)) {
+    const std::string rel_dir = fmt::format("objects/sha256/{}", dir);
+    struct stat st {};
+    const fs::path dir_path = objects / "sha256" / dir;
+    if (::lstat(dir_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || dir.size() != 2
+        || !is_lower_hex(dir)) {
+      m_report.other(Severity::finding, code::object_extra, rel_dir,
+                     "is not an object directory (two lowercase hex digits): something other "
+                     "than evidence is stored here");
+      continue;
+    }
+    for (const std::string& file : list_dir(dir_path, nullptr)) {
+      const std::string hex = dir + file;
+      const std::string rel = fmt::format("{}/{}", rel_dir, file);
+      if (file.size() != 62 || !is_lower_hex(file)) {
+        m_report.other(Severity::finding, code::object_extra, rel,
+                       "is not named by a SHA-256 digest: something other than evidence is "
+                       "stored here");
+        continue;
+      }
+      if (named.count(hex) == 0) {
+        m_report.other(Severity::finding, code::object_extra, rel,
+                       "is stored, but no ledger entry names this object");
+      }
+    }
+  }
+}
+
+} // namespace
+
+const char* phase_name(Phase phase) {
+  switch (phase) {
+  case Phase::checkpoints:
+    return "checkpoints";
+  case Phase::entries:
+    return "entries";
+  case Phase::projections:
+    return "projections";
+  case Phase::objects:
+    return "objects";
+  }
+  return "?";
+}
+
+fs::path object_path(const fs::path& vault, std::string_view sha256_hex) {
+  return vault / "objects" / "sha256" / std::string(sha256_hex.substr(0, 2))
+         / std::string(sha256_hex.substr(2));
+}
+
+Result<TrustedKeys> parse_trusted_keys(std::string_view text) {
+  TrustedKeys keys;
+  std::set<std::string> kids;
+  size_t lineno = 0;
+  if (!valid_utf8(text)) {
+    return fail(Errc::invalid_input, "trusted keys: not UTF-8 text");
+  }
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++lineno;
+    auto bad = [&](std::string_view why) {
+      return fail(Errc::invalid_input, fmt::format("trusted keys, line {}: {}", lineno, why));
+    };
+    std::vector<std::string_view> tokens;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
+        ++i;
+      }
+      const size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+        ++i;
+      }
+      if (i > start) {
+        tokens.push_back(line.substr(start, i - start));
+      }
+    }
+    if (tokens.empty() || tokens[0].starts_with("#")) {
+      continue;
+    }
+    const std::string_view directive = tokens[0];
+    if (directive == "origin") {
+      if (tokens.size() != 2) {
+        return bad("expected: origin <origin>");
+      }
+      if (keys.origin) {
+        return bad("origin is given twice");
+      }
+      if (!note::valid_key_name(tokens[1]) || tokens[1].size() > 200) {
+        return bad("invalid origin (no spaces or '+', at most 200 bytes)");
+      }
+      keys.origin = std::string(tokens[1]);
+    } else if (directive == "ledger") {
+      if (tokens.size() != 2) {
+        return bad("expected: ledger <C2SP verifier key>");
+      }
+      if (keys.ledger_vkey) {
+        return bad("ledger is given twice");
+      }
+      auto v = note::parse_vkey(tokens[1]);
+      if (!v) {
+        return bad(v.error().message);
+      }
+      keys.ledger_vkey = std::string(tokens[1]);
+    } else if (directive == "actor") {
+      if (tokens.size() != 3) {
+        return bad("expected: actor <name> <kid or base64 public key>");
+      }
+      if (!valid_actor_name(tokens[1])) {
+        return bad("invalid actor name");
+      }
+      std::string kid;
+      if (tokens[2].size() == 64 && is_lower_hex(tokens[2])) {
+        kid = std::string(tokens[2]);
+      } else {
+        auto raw = from_base64(tokens[2]);
+        if (!raw || raw->size() != 32) {
+          return bad("the key must be a kid (64 lowercase hex digits) or a base64 Ed25519 "
+                     "public key (32 bytes)");
+        }
+        auto pub = PublicKey::from_raw(as_bytes(*raw));
+        if (!pub) {
+          return bad(pub.error().message);
+        }
+        kid = pub->fingerprint();
+      }
+      if (!kids.insert(kid).second) {
+        return bad(fmt::format("key {} is given twice", short_hex(kid)));
+      }
+      keys.actors.push_back(TrustedActor{std::string(tokens[1]), kid});
+    } else {
+      return bad(fmt::format("unknown directive '{}' (expected origin, ledger or actor)",
+                             directive));
+    }
+  }
+  if (keys.ledger_vkey) {
+    const auto v = note::parse_vkey(*keys.ledger_vkey);
+    if (keys.origin && v->name != *keys.origin) {
+      return fail(Errc::invalid_input,
+                  fmt::format("trusted keys: the ledger key is named '{}', but the origin is '{}' "
+                              "(a ledger key is named after its vault's origin)",
+                              v->name, *keys.origin));
+    }
+    if (!keys.origin) {
+      keys.origin = v->name; // a ledger key pins its origin too
+    }
+  }
+  return keys;
+}
+
+Result<TrustedKeys> load_trusted_keys(const fs::path& path) {
+  auto text = read_small_file(path, k_max_trusted_keys_file);
+  if (!text) {
+    return fail(text.error().code, "trusted keys: " + text.error().message);
+  }
+  auto keys = parse_trusted_keys(*text);
+  if (!keys) {
+    return fail(keys.error().code, fmt::format("{}: {}", path.string(), keys.error().message));
+  }
+  return keys;
+}
+
+std::string format_trusted_keys(const TrustedKeys& keys) {
+  std::string out = "# custody trusted keys (schemas/FORMAT.md §10.2): keep this file outside the "
+                    "vault\n";
+  if (keys.origin) {
+    out += fmt::format("origin {}\n", *keys.origin);
+  }
+  if (keys.ledger_vkey) {
+    out += fmt::format("ledger {}\n", *keys.ledger_vkey);
+  }
+  for (const auto& a : keys.actors) {
+    out += fmt::format("actor {} {}\n", a.actor, a.kid);
+  }
+  return out;
+}
+
+Result<VerifySummary> verify_vault(const VerifyOptions& options, Report& report) {
+  Verifier verifier(options, report);
+  return verifier.run();
+}
+
+namespace {
+
+std::string human_bytes(uint64_t n) {
+  constexpr const char* k_units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  size_t u = 0;
+  while (v >= 1024.0 && u + 1 < std::size(k_units)) {
+    v /= 1024.0;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, k_units[u]);
+}
+
+} // namespace
+
+std::string summary_line(const VerifySummary& s, const Report& report) {
+  const uint64_t findings = report.count(Severity::finding);
+  const uint64_t warnings = report.count(Severity::warning);
+  std::string verdict =
+    findings == 0 ? "OK"
+                  : fmt::format("FAILED: {} finding{}{}", findings, findings == 1 ? "" : "s",
+                                report.first_bad_seq()
+                                  ? fmt::format(" (first bad entry: seq {})", *report.first_bad_seq())
+                                  : std::string());
+  std::string objects =
+    s.rehashed ? fmt::format("{} objects ({} re-hashed)", s.objects, human_bytes(s.bytes_hashed))
+               : fmt::format("{} objects (presence and size only)", s.objects);
+  size_t external_ok = 0;
+  for (const auto& x : s.external) {
+    external_ok += x.ok ? 1 : 0;
+  }
+  return fmt::format("verify: {}: {} entries, {} stored checkpoints, {}/{} external checkpoints "
+                     "consistent, {}{}; {} warning{}; {:.1f} s",
+                     verdict, s.entries, s.stored_checkpoints, external_ok, s.external.size(),
+                     objects, s.scope.empty() ? "" : fmt::format(" of {}", s.scope), warnings,
+                     warnings == 1 ? "" : "s", s.seconds_total);
+}
+
+Json report_json(const VerifySummary& s, const Report& report) {
+  Json findings = Json::array();
+  for (const Finding& f : report.findings()) {
+    findings.push_back(Json{{"severity", severity_name(f.severity)},
+                            {"code", f.code},
+                            {"seq", f.seq ? Json(*f.seq) : Json(nullptr)},
+                            {"item", f.item.empty() ? Json(nullptr) : Json(f.item)},
+                            {"subject", f.subject},
+                            {"message", f.message}});
+  }
+  Json suppressed = Json::object();
+  for (const auto& [c, n] : report.suppressed()) {
+    suppressed[c] = n;
+  }
+  Json external = Json::array();
+  for (const auto& x : s.external) {
+    external.push_back(Json{{"file", x.source},
+                            {"size", x.size ? Json(*x.size) : Json(nullptr)},
+                            {"root", x.root_b64.empty() ? Json(nullptr) : Json(x.root_b64)},
+                            {"consistent", x.ok}});
+  }
+  return Json{
+    {"format", 1},
+    {"tool", k_tool_name},
+    {"tool_version", k_tool_version},
+    {"vault", s.vault},
+    {"ok", report.clean()},
+    {"summary", summary_line(s, report)},
+    {"trust",
+     Json{{"origin", s.origin},
+          {"origin_pinned", s.origin_pinned},
+          {"ledger_key", s.ledger_vkey.empty() ? Json(nullptr) : Json(s.ledger_vkey)},
+          {"ledger_key_pinned", s.ledger_key_pinned},
+          {"actors_pinned", s.actors_pinned}}},
+    {"database", s.db_access},
+    {"ledger",
+     Json{{"entries", s.entries},
+          {"root", to_hex(s.root)},
+          {"first_bad_seq",
+           report.first_bad_seq() ? Json(*report.first_bad_seq()) : Json(nullptr)}}},
+    {"checkpoints",
+     Json{{"stored", s.stored_checkpoints},
+          {"latest_stored", s.latest_stored_checkpoint},
+          {"external", external}}},
+    {"objects",
+     Json{{"scope", s.scope.empty() ? Json(nullptr) : Json(s.scope)},
+          {"items", s.items},
+          {"objects", s.objects},
+          {"rehash", s.rehashed},
+          {"bytes_hashed", s.bytes_hashed}}},
+    {"counts",
+     Json{{"findings", report.count(Severity::finding)},
+          {"warnings", report.count(Severity::warning)},
+          {"info", report.count(Severity::info)}}},
+    {"findings", findings},
+    {"suppressed", suppressed},
+    {"timing",
+     Json{{"threads", s.threads},
+          {"entries_seconds", s.seconds_entries},
+          {"objects_seconds", s.seconds_objects},
+          {"total_seconds", s.seconds_total}}},
+  };
+}
+
+} // namespace custody::verify

@@ -17,8 +17,19 @@ Result<void> encode_string(const std::string& s, std::string& out) {
   }
   static constexpr char k_hex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
+  // Runs of characters written as they are are appended at once.
+  size_t plain = 0;
+  auto flush = [&](size_t end) {
+    out.append(s, plain, end - plain);
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    flush(i);
+    plain = i + 1;
     switch (c) {
     case '"':
       out += "\\\"";
@@ -51,6 +62,7 @@ Result<void> encode_string(const std::string& s, std::string& out) {
       }
     }
   }
+  flush(s.size());
   out.push_back('"');
   return {};
 }

@@ -1427,16 +1427,75 @@ std::string differing_fields(const std::string& stored_text, const Json& rebuilt
 }
 
 Result<void> Verifier::compare_projections() {
+  // Rows are read in one pass, then compared on all cores (encoding the
+  // rebuilt documents is the costly part); findings are added in row order.
+  struct Stored {
+    std::string key;
+    std::string doc;
+    std::vector<std::optional<std::string>> columns; // NULL or the column as text
+    const Json* rebuilt = nullptr;
+    std::string differs;                             // the doc finding, if any
+    std::vector<std::string> column_findings;
+  };
   for (Table table : k_all_tables) {
     const auto columns = projection_columns(table);
     std::string sql = "SELECT key, doc";
     for (const Column& c : columns) {
       sql += fmt::format(", {}", c.name);
     }
-    sql += fmt::format(" FROM {}", table_name(table));
+    sql += fmt::format(" FROM {} ORDER BY key", table_name(table));
     CUSTODY_TRY_ASSIGN(auto stmt, m_db->db.prepare(sql));
     const auto& rebuilt = m_store.rows(table);
-    std::unordered_set<std::string> seen;
+    std::vector<Stored> stored;
+    stored.reserve(rebuilt.size());
+    for (;;) {
+      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+      if (!row) {
+        break;
+      }
+      Stored r;
+      r.key = stmt.column_text(0);
+      r.doc = stmt.column_text(1);
+      for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
+        r.columns.push_back(stmt.column_is_null(2 + i)
+                              ? std::nullopt
+                              : std::optional<std::string>(stmt.column_text(2 + i)));
+      }
+      stored.push_back(std::move(r));
+    }
+    parallel_for(stored.size(), m_threads, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        Stored& r = stored[i];
+        auto it = rebuilt.find(r.key);
+        if (it == rebuilt.end()) {
+          continue;
+        }
+        r.rebuilt = &it->second;
+        auto expected = cjson::encode(it->second);
+        if (!expected || *expected != r.doc) {
+          r.differs = differing_fields(r.doc, it->second);
+        }
+        for (size_t c = 0; c < columns.size(); ++c) {
+          const Json* v = it->second.contains(columns[c].field) ? &it->second.at(columns[c].field)
+                                                                 : nullptr;
+          const auto& got = r.columns[c];
+          bool same = false;
+          if (v != nullptr && v->is_number_integer()) {
+            same = got && *got == std::to_string(v->get<int64_t>());
+          } else if (v != nullptr && v->is_string()) {
+            same = got && *got == v->get<std::string>();
+          } else {
+            same = !got;
+          }
+          if (!same) {
+            r.column_findings.push_back(fmt::format(
+              "column {} of the {} table is '{}', the ledger says {}", columns[c].name,
+              table_name(table), got ? *got : std::string("NULL"),
+              v != nullptr ? v->dump() : std::string("null")));
+          }
+        }
+      }
+    });
     auto finding = [&](std::string_view code, const std::string& key, std::string message) {
       Finding f;
       f.code = std::string(code);
@@ -1449,50 +1508,24 @@ Result<void> Verifier::compare_projections() {
       f.message = std::move(message);
       m_report.add(std::move(f));
     };
-    for (;;) {
-      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
-      if (!row) {
-        break;
-      }
-      const std::string key = stmt.column_text(0);
-      const std::string doc = stmt.column_text(1);
-      auto it = rebuilt.find(key);
-      if (it == rebuilt.end()) {
-        finding(code::projection_extra, key,
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(stored.size());
+    for (const Stored& r : stored) {
+      seen.insert(r.key);
+      if (r.rebuilt == nullptr) {
+        finding(code::projection_extra, r.key,
                 fmt::format("the {} table has a row that no ledger entry produced (an "
                             "out-of-band insert)",
                             table_name(table)));
         continue;
       }
-      seen.insert(key);
-      auto expected = cjson::encode(it->second);
-      if (!expected || *expected != doc) {
-        finding(code::projection_differs, key,
+      if (!r.differs.empty()) {
+        finding(code::projection_differs, r.key,
                 fmt::format("the {} table differs from the ledger in {} (an out-of-band edit)",
-                            table_name(table), differing_fields(doc, it->second)));
+                            table_name(table), r.differs));
       }
-      int index = 2;
-      for (const Column& c : columns) {
-        const Json& v = it->second.contains(c.field) ? it->second.at(c.field) : Json(nullptr);
-        bool same = false;
-        if (v.is_number_integer()) {
-          same = !stmt.column_is_null(index) && stmt.column_int(index) == v.get<int64_t>()
-                 && stmt.column_text(index) == std::to_string(v.get<int64_t>());
-        } else if (v.is_string()) {
-          same = !stmt.column_is_null(index) && stmt.column_text(index) == v.get<std::string>();
-        } else {
-          same = stmt.column_is_null(index);
-        }
-        if (!same) {
-          finding(code::projection_column, key,
-                  fmt::format("column {} of the {} table is '{}', the ledger says {}", c.name,
-                              table_name(table),
-                              stmt.column_is_null(index)
-                                ? std::string("NULL")
-                                : stmt.column_text(index),
-                              v.dump()));
-        }
-        ++index;
+      for (const auto& message : r.column_findings) {
+        finding(code::projection_column, r.key, message);
       }
     }
     for (const auto& [key, doc] : rebuilt) {

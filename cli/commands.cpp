@@ -28,6 +28,7 @@ int run(int argc, char** argv) {
   app.footer("Exit codes: 0 ok, 1 a finding (verification failed, evidence incomplete), "
              "2 usage or tool error.\nEvery subcommand has --help.");
   setup_vault_commands(app, ctx);
+  setup_hcloud_commands(app, ctx);
   setup_verify_commands(app, ctx);
 
   try {

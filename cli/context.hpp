@@ -69,6 +69,8 @@ int finish_change(vault::Vault& v);
 
 // Registers init, key, incident, add, export, log and checkpoint.
 void setup_vault_commands(CLI::App& app, Context& ctx);
+// Registers snapshot, isolate, inventory and analysis-server (cmd_hcloud.cpp).
+void setup_hcloud_commands(CLI::App& app, Context& ctx);
 // Registers verify (cmd_verify.cpp).
 void setup_verify_commands(CLI::App& app, Context& ctx);
 

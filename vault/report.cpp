@@ -70,8 +70,17 @@ std::string evidence_label(const Json& item) {
   return label;
 }
 
+// The runbook writes "N/A (Hetzner)" for a snapshot whose bytes stay at the
+// provider: name the provider from the item's source ("hetzner:server/42").
 std::string hash_cell(const Json& item) {
-  return item.at("sha256").is_null() ? "N/A (held at the provider)" : str(item.at("sha256"));
+  if (!item.at("sha256").is_null()) {
+    return str(item.at("sha256"));
+  }
+  std::string provider = str(item.at("source")).substr(0, str(item.at("source")).find(':'));
+  if (provider == "hetzner") {
+    provider = "Hetzner";
+  }
+  return fmt::format("N/A ({})", provider.empty() ? "held at the provider" : provider);
 }
 
 std::string access_result(const Json& a) {

@@ -358,16 +358,51 @@ Result<std::vector<Json>> Vault::incidents() {
   return m_ledger.query(Table::incidents, "", "", "opened_seq");
 }
 
-Result<Json> Vault::add(const Signer& by, const AddOptions& o) {
-  // Check the request before copying gigabytes: the incident must exist and be
-  // open to evidence (the ledger re-checks inside the transaction).
-  CUSTODY_TRY_ASSIGN(const Json inc, incident(o.incident));
+Result<void> Vault::check_open_incident(const std::string& id) {
+  // Checked before copying gigabytes or calling an API; the ledger re-checks
+  // inside the transaction.
+  CUSTODY_TRY_ASSIGN(const Json inc, incident(id));
   if (inc.at("status") == "closed") {
     return fail(Errc::invalid_input,
                 fmt::format("refused: incident {} is closed: no evidence can be added; reopen it "
                             "first",
-                            o.incident));
+                            id));
   }
+  return {};
+}
+
+Result<Json> Vault::record_collect(const Signer& by, const CollectDraft& d) {
+  std::string item_id;
+  CUSTODY_TRY(m_ledger.append(
+    by, [&](verify::ProjectionStore& store, int64_t) -> Result<std::vector<Draft>> {
+      CUSTODY_TRY_ASSIGN(auto current, store.get(Table::incidents, d.incident));
+      if (!current) {
+        return fail(Errc::not_found, fmt::format("no incident {}", d.incident));
+      }
+      const int64_t n = current->at("evidence_count").get<int64_t>() + 1;
+      item_id = fmt::format("{}-E{}", d.incident, n);
+      std::vector<Draft> v;
+      v.push_back(Draft{"collect", d.incident,
+                        Json{{"item", item_id},
+                             {"n", n},
+                             {"kind", d.kind},
+                             {"sha256", d.sha256},
+                             {"size", d.size},
+                             {"source", d.source},
+                             {"method", d.method},
+                             {"tool", k_tool_name},
+                             {"tool_version", k_tool_version},
+                             {"collected_ms", d.collected_ms},
+                             {"location", d.location},
+                             {"original_name", d.original_name},
+                             {"notes", d.notes}}});
+      return v;
+    }));
+  return item(item_id);
+}
+
+Result<Json> Vault::add(const Signer& by, const AddOptions& o) {
+  CUSTODY_TRY(check_open_incident(o.incident));
   if (o.source.empty()) {
     return fail(Errc::invalid_input, "--source must name where the evidence came from");
   }
@@ -399,34 +434,39 @@ Result<Json> Vault::add(const Signer& by, const AddOptions& o) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(o.file, ec);
   const std::string sha_hex = to_hex(stored.sha256);
-  std::string item_id;
-  CUSTODY_TRY(m_ledger.append(
-    by, [&](verify::ProjectionStore& store, int64_t) -> Result<std::vector<Draft>> {
-      CUSTODY_TRY_ASSIGN(auto current, store.get(Table::incidents, o.incident));
-      if (!current) {
-        return fail(Errc::not_found, fmt::format("no incident {}", o.incident));
-      }
-      const int64_t n = current->at("evidence_count").get<int64_t>() + 1;
-      item_id = fmt::format("{}-E{}", o.incident, n);
-      std::vector<Draft> v;
-      v.push_back(Draft{"collect", o.incident,
-                        Json{{"item", item_id},
-                             {"n", n},
-                             {"kind", o.kind},
-                             {"sha256", sha_hex},
-                             {"size", stored.size},
-                             {"source", o.source},
-                             {"method", "file ingest: copied into the vault and SHA-256 hashed in "
-                                        "one pass"},
-                             {"tool", k_tool_name},
-                             {"tool_version", k_tool_version},
-                             {"collected_ms", collected},
-                             {"location", object_location(m_ledger.origin(), sha_hex)},
-                             {"original_name", (ec ? o.file : absolute).string()},
-                             {"notes", notes}}});
-      return v;
-    }));
-  return item(item_id);
+  return record_collect(by, CollectDraft{o.incident,
+                                         o.kind,
+                                         o.source,
+                                         "file ingest: copied into the vault and SHA-256 hashed "
+                                         "in one pass",
+                                         object_location(m_ledger.origin(), sha_hex),
+                                         (ec ? o.file : absolute).string(),
+                                         notes,
+                                         Json(sha_hex),
+                                         stored.size,
+                                         collected});
+}
+
+Result<Json> Vault::add_bytes(const Signer& by, const AddBytesOptions& o) {
+  CUSTODY_TRY(check_open_incident(o.incident));
+  const int64_t collected = o.collected_ms.value_or(now_ms());
+  CUSTODY_TRY_ASSIGN(const StoredObject stored, m_store.ingest_bytes(o.bytes, o.name));
+  const std::string sha_hex = to_hex(stored.sha256);
+  return record_collect(by, CollectDraft{o.incident, o.kind, o.source, o.method,
+                                         object_location(m_ledger.origin(), sha_hex), o.name,
+                                         o.notes, Json(sha_hex), stored.size, collected});
+}
+
+Result<Json> Vault::record_external(const Signer& by, const ExternalItemOptions& o) {
+  CUSTODY_TRY(check_open_incident(o.incident));
+  return record_collect(by, CollectDraft{o.incident, "cloud_snapshot", o.source, o.method,
+                                         o.location, o.name, o.notes, Json(nullptr), o.size,
+                                         o.collected_ms});
+}
+
+Result<Appended> Vault::record_response(const Signer& by, const std::string& incident,
+                                        Json fields) {
+  return m_ledger.append(by, Draft{"response_action", incident, std::move(fields)});
 }
 
 Result<Json> Vault::item(const std::string& id) {

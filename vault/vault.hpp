@@ -94,6 +94,30 @@ struct AddOptions {
   std::optional<int64_t> collected_ms; // default: when the copy started
 };
 
+// Evidence produced in memory (e.g. verbatim API responses).
+struct AddBytesOptions {
+  std::string bytes;
+  std::string name;                    // recorded as original_name
+  std::string incident;
+  std::string source;
+  std::string notes;
+  std::string kind = "api_export";
+  std::string method;                  // how it was acquired
+  std::optional<int64_t> collected_ms; // default: now
+};
+
+// A snapshot or other evidence whose bytes stay at a provider.
+struct ExternalItemOptions {
+  std::string incident;
+  std::string name;      // e.g. "Hetzner snapshot 4294968001"
+  std::string source;    // e.g. "hetzner:server/4294967297"
+  std::string location;  // e.g. "Hetzner Cloud image 4294968001"
+  uint64_t size = 0;
+  std::string method;
+  std::string notes;
+  int64_t collected_ms = 0;
+};
+
 struct ExportOptions {
   std::string item;
   std::filesystem::path to_dir;
@@ -141,6 +165,12 @@ public:
 
   // Copies `file` into the store (hashing in the same pass) and records it.
   Result<Json> add(const Signer& by, const AddOptions& options);
+  // Stores `options.bytes` and records them as an item.
+  Result<Json> add_bytes(const Signer& by, const AddBytesOptions& options);
+  // Records an item held at a provider (kind cloud_snapshot, no SHA-256).
+  Result<Json> record_external(const Signer& by, const ExternalItemOptions& options);
+  // Appends a response_action entry (schemas/entries/response_action.schema.json).
+  Result<Appended> record_response(const Signer& by, const std::string& incident, Json fields);
   // Records an access, then writes a verified copy of the item into `to_dir`.
   Result<ExportResult> export_item(const Signer& by, const ExportOptions& options);
   Result<Json> item(const std::string& id);
@@ -158,6 +188,16 @@ public:
   }
 
 private:
+  struct CollectDraft {
+    std::string incident, kind, source, method, location, original_name, notes;
+    Json sha256; // string, or null for items held at a provider
+    uint64_t size = 0;
+    int64_t collected_ms = 0;
+  };
+  // Appends the collect entry for `d` (item id assigned in the transaction).
+  Result<Json> record_collect(const Signer& by, const CollectDraft& d);
+  Result<void> check_open_incident(const std::string& incident);
+
   Vault(std::filesystem::path dir, Ledger ledger, ObjectStore store, std::string vkey)
     : m_dir(std::move(dir)),
       m_ledger(std::move(ledger)),

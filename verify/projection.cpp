@@ -216,6 +216,7 @@ Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
                         {"updated_at", iso(e.t_ms)},
                         {"last_seq", e.seq},
                         {"evidence_count", 0},
+                        {"response_count", 0},
                         {"history", Json::array()}});
 }
 
@@ -421,6 +422,28 @@ Result<void> apply_verify(const Entry& e, ProjectionStore& store) {
                         {"summary", f.at("summary")}});
 }
 
+Result<void> apply_response_action(const Entry& e, ProjectionStore& store) {
+  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  if (inc.at("status") == "closed") {
+    return refuse(fmt::format("incident {} is closed; reopen it before acting on it", e.incident));
+  }
+  const auto& f = e.fields;
+  if (f.at("started_ms").get<int64_t>() > f.at("finished_ms").get<int64_t>()
+      || f.at("finished_ms").get<int64_t>() > e.t_ms) {
+    return refuse("a response action must start before it finishes, and finish before it is "
+                  "recorded");
+  }
+  for (const auto& id : f.at("evidence")) {
+    CUSTODY_TRY_ASSIGN(Json item, must_get(store, Table::items, id.get<std::string>(), "evidence item"));
+    if (item.at("incident") != e.incident) {
+      return refuse(fmt::format("item {} belongs to another incident", id.get<std::string>()));
+    }
+  }
+  inc["response_count"] = inc.at("response_count").get<int64_t>() + 1;
+  CUSTODY_TRY(touch_incident(inc, e));
+  return store.put(Table::incidents, e.incident, inc);
+}
+
 } // namespace
 
 const char* table_name(Table table) {
@@ -539,7 +562,7 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
                               vault.at("origin").get<std::string>()));
   }
   const bool about_incident = e.type.starts_with("incident_") || e.type == "collect"
-                              || e.type.starts_with("access");
+                              || e.type.starts_with("access") || e.type == "response_action";
   // A verification names an incident only when it was scoped to one.
   const bool incident_optional = e.type == "verify";
   if (!incident_optional && about_incident != !e.incident.empty()) {
@@ -569,6 +592,9 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
   }
   if (e.type == "access_result") {
     return apply_access_result(e, store);
+  }
+  if (e.type == "response_action") {
+    return apply_response_action(e, store);
   }
   if (e.type == "verify") {
     return apply_verify(e, store);

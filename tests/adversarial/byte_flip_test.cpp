@@ -96,7 +96,7 @@ TEST_CASE("verify detects every flipped byte of every entry, signature and cache
         if (!r.summary || !first || *first != static_cast<uint64_t>(seq)) {
           // Report the first undetected flip precisely, then stop.
           INFO(r.text());
-          FAIL_CHECK("flip of ", c.name, " byte ", i, " of seq ", seq,
+          FAIL_CHECK("flip of ", std::string(c.name), " byte ", i, " of seq ", seq,
                      " was not reported as a problem of that entry");
           return;
         }
@@ -126,7 +126,7 @@ TEST_CASE("verify detects every flipped byte of the stored checkpoints and of th
         ++flips;
         if (!r.summary || !checkpoint_finding(r, subject)) {
           INFO(r.text());
-          FAIL_CHECK("flip of ", column, " byte ", i, " of ", subject, " was not detected");
+          FAIL_CHECK("flip of ", std::string(column), " byte ", i, " of ", subject, " was not detected");
           return;
         }
       }

@@ -218,15 +218,19 @@ void setup_verify_commands(CLI::App& app, Context& ctx) {
                   "Pinned origin, ledger key and actor keys (FORMAT.md §10.2); nothing in the vault "
                   "overrides them")
     ->option_text("FILE");
-  sub->add_option("--origin", a->origin, "Pin the vault's origin (same as 'origin' in --trusted-keys)");
+  sub->add_option("--origin", a->origin, "Pin the vault's origin (same as 'origin' in --trusted-keys)")
+    ->option_text("ORIGIN");
   sub->add_flag("--rehash,!--no-rehash", a->rehash,
                 "Re-hash every object (default), or only check presence and size");
   sub->add_option("--incident", a->incident,
                   "Check only this incident's items and objects (the whole ledger chain is still "
-                  "verified)");
-  sub->add_option("--threads", a->threads, "Worker threads (default: one per core)");
+                  "verified)")
+    ->option_text("INC");
+  sub->add_option("--threads", a->threads, "Worker threads (default: one per core)")
+    ->option_text("N");
   sub->add_option("--max-per-code", a->max_per_code,
-                  "List at most this many findings of one kind (0 = all; default 100)");
+                  "List at most this many findings of one kind (0 = all; default 100)")
+    ->option_text("N");
   sub->add_flag("--record", a->record,
                 "Record this run as a verify entry signed by the auditor (--actor), then sign a "
                 "checkpoint; without it nothing is written");

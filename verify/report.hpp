@@ -7,6 +7,9 @@
 // entry seq, an evidence item, a checkpoint, an object, a projection row), a
 // stable reason code for machines, and a sentence for people.
 //
+// Messages quote text from the vault (actor names, origins, file names) as it
+// is: escape them before printing to a terminal (cli/cmd_verify.cpp does).
+//
 // Severities: a `finding` fails verification (exit 1); a `warning` is worth
 // reading but proves nothing wrong (trust on first use, a dropped trigger, an
 // entry after the last checkpoint); `info` is context. To keep one broken

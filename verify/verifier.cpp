@@ -660,7 +660,7 @@ class ChunkQueue {
 public:
   void push(std::unique_ptr<std::vector<Row>> chunk) {
     std::unique_lock lock(m_mutex);
-    m_cv.wait(lock, [&] { return m_queue.size() < k_depth || m_closed; });
+    m_cv.wait(lock, [&] { return m_queue.size() < k_depth; });
     m_queue.push_back(std::move(chunk));
     m_cv.notify_all();
   }
@@ -672,19 +672,12 @@ public:
     m_cv.notify_all();
     return chunk;
   }
-  // Makes push() stop waiting (the consumer gave up).
-  void close() {
-    std::lock_guard lock(m_mutex);
-    m_closed = true;
-    m_cv.notify_all();
-  }
 
 private:
   static constexpr size_t k_depth = 2;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<std::unique_ptr<std::vector<Row>>> m_queue;
-  bool m_closed = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -795,6 +788,7 @@ private:
   Result<void> establish_trust();
   Result<void> load_checkpoints();
   Result<void> fold_ledger();
+  void produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error);
   void fold_row(Row& row);
   void check_expectations();
   Result<void> compare_projections();
@@ -1161,6 +1155,50 @@ void Verifier::check_expectations() {
   }
 }
 
+// Reads the ledger in chunks and prepares each (decode, leaf hashes,
+// signatures on all cores), pushing them to `queue`, then a null chunk.
+void Verifier::produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error) {
+  CandidateKeys keys;
+  auto stmt = db.prepare("SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");
+  if (!stmt) {
+    read_error = stmt.error();
+    queue.push(nullptr);
+    return;
+  }
+  for (;;) {
+    auto chunk = std::make_unique<std::vector<Row>>();
+    chunk->reserve(k_chunk_entries);
+    bool done = false;
+    while (chunk->size() < k_chunk_entries) {
+      auto row = stmt->step();
+      if (!row) {
+        read_error = row.error();
+        done = true;
+        break;
+      }
+      if (!*row) {
+        done = true;
+        break;
+      }
+      Row r;
+      r.seq = static_cast<uint64_t>(stmt->column_int(0));
+      r.bytes = stmt->column_blob(1);
+      r.leaf_col = stmt->column_blob(2);
+      r.kid_col = stmt->column_text(3);
+      r.sig = stmt->column_blob(4);
+      chunk->push_back(std::move(r));
+    }
+    if (!chunk->empty()) {
+      prepare_chunk(*chunk, keys, m_threads);
+      queue.push(std::move(chunk));
+    }
+    if (done) {
+      queue.push(nullptr);
+      return;
+    }
+  }
+}
+
 Result<void> Verifier::fold_ledger() {
   const uint64_t total = m_ledger_rows;
   check_expectations(); // size 0
@@ -1169,59 +1207,37 @@ Result<void> Verifier::fold_ledger() {
   sql::Db& db = m_db->db;
   // Producer: reads chunks and prepares them (all cores) while this thread folds.
   std::thread producer([&] {
-    CandidateKeys keys;
-    auto stmt = db.prepare("SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");
-    if (!stmt) {
-      read_error = stmt.error();
+    try {
+      produce(queue, db, read_error);
+    } catch (const std::exception& e) {
+      read_error = Error{Errc::internal, e.what()};
       queue.push(nullptr);
-      return;
-    }
-    for (;;) {
-      auto chunk = std::make_unique<std::vector<Row>>();
-      chunk->reserve(k_chunk_entries);
-      bool done = false;
-      while (chunk->size() < k_chunk_entries) {
-        auto row = stmt->step();
-        if (!row) {
-          read_error = row.error();
-          done = true;
-          break;
-        }
-        if (!*row) {
-          done = true;
-          break;
-        }
-        Row r;
-        r.seq = static_cast<uint64_t>(stmt->column_int(0));
-        r.bytes = stmt->column_blob(1);
-        r.leaf_col = stmt->column_blob(2);
-        r.kid_col = stmt->column_text(3);
-        r.sig = stmt->column_blob(4);
-        chunk->push_back(std::move(r));
-      }
-      if (!chunk->empty()) {
-        prepare_chunk(*chunk, keys, m_threads);
-        queue.push(std::move(chunk));
-      }
-      if (done) {
-        queue.push(nullptr);
-        return;
-      }
     }
   });
   uint64_t done = 0;
-  for (;;) {
-    auto chunk = queue.pop();
-    if (!chunk) {
-      break;
+  std::optional<Error> fold_error;
+  try {
+    for (;;) {
+      auto chunk = queue.pop();
+      if (!chunk) {
+        break;
+      }
+      for (Row& row : *chunk) {
+        fold_row(row);
+        ++done;
+      }
+      progress(Phase::entries, done, total);
     }
-    for (Row& row : *chunk) {
-      fold_row(row);
-      ++done;
+  } catch (const std::exception& e) {
+    // A bug, not a finding: stop, but let the producer finish first.
+    fold_error = Error{Errc::internal, fmt::format("folding entry {}: {}", done, e.what())};
+    while (queue.pop()) {
     }
-    progress(Phase::entries, done, total);
   }
   producer.join();
+  if (fold_error) {
+    return tl::unexpected(*fold_error);
+  }
   if (read_error) {
     return fail(read_error->code, "read the ledger: " + read_error->message);
   }
@@ -1263,7 +1279,12 @@ void Verifier::fold_row(Row& row) {
   const uint64_t position = m_range.size();
   // Contiguity: rows are read in seq order, so a jump is a gap.
   const uint64_t expected_seq = m_last_row_seq ? *m_last_row_seq + 1 : 0;
-  if (seq != expected_seq) {
+  if (seq < expected_seq) {
+    m_report.entry(code::seq_gap, seq,
+                   fmt::format("row seq {} repeats or goes back (expected {}): the table was "
+                               "rebuilt without its constraints",
+                               seq, expected_seq));
+  } else if (seq != expected_seq) {
     m_report.entry(code::seq_gap, expected_seq,
                    seq == expected_seq + 1
                      ? fmt::format("entry {} is missing: the next row is seq {}", expected_seq, seq)

@@ -168,6 +168,25 @@ TEST_CASE("verify: deleting a middle row (triggers dropped) is a seq gap at that
   CHECK(r.has_subject(code::append_only_guard, "ledger.db", true));
 }
 
+TEST_CASE("verify: a row inserted twice into a table rebuilt without its constraints is found") {
+  const SmallVault s = make_small_vault(case_dir("duplicate-row") / "v");
+  const auto o = audit_options(s);
+  require_clean(o);
+  {
+    RawDb raw(s.dir / "ledger.db");
+    raw.drop_triggers();
+    raw.exec("CREATE TABLE copy AS SELECT * FROM ledger; DROP TABLE ledger; "
+             "ALTER TABLE copy RENAME TO ledger; INSERT INTO ledger SELECT * FROM ledger WHERE seq = 4");
+  }
+  const Outcome r = run_verify(o);
+  INFO(r.text());
+  CHECK(r.has(code::seq_gap, 4));
+  CHECK(r.has(code::prev, 4)); // the second copy does not follow the first
+  CHECK(r.report.first_bad_seq() == 4u);
+  CHECK(r.has_subject(code::checkpoint_root, "checkpoint 11 (stored)"));
+  CHECK_FALSE(r.has_subject(code::checkpoint_root, "checkpoint 5 (stored)"));
+}
+
 TEST_CASE("verify: reordering two rows is a seq mismatch at both and breaks the checkpoint roots") {
   const SmallVault s = make_small_vault(case_dir("reorder") / "v");
   const auto o = audit_options(s);

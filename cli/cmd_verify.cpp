@@ -4,8 +4,6 @@
 // appended as a `verify` entry signed by the auditor (through the vault
 // library, the only place this command writes) and a checkpoint is signed.
 // Exit codes: 0 clean (warnings allowed), 1 any finding, 2 could not run.
-#include "cli/context.hpp"
-
 #include "common/text.hpp"
 #include "common/version.hpp"
 #include "verify/verifier.hpp"
@@ -13,9 +11,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 
-#include <unistd.h>
+#include "cli/context.hpp"
 
 namespace custody::cli {
 
@@ -36,7 +36,7 @@ struct VerifyArgs {
 class ProgressLine {
 public:
   explicit ProgressLine(bool enabled)
-    : m_enabled(enabled) {}
+      : m_enabled(enabled) {}
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
   ~ProgressLine() {
@@ -46,15 +46,21 @@ public:
     if (!m_enabled || p.total == 0) {
       return;
     }
-    const double pct = 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total);
+    const double pct =
+        100.0 * static_cast<double>(p.done) / static_cast<double>(p.total);
     std::string text;
     if (p.phase == verify::Phase::objects) {
-      text = fmt::format("verify: re-hashing objects {:.0f}/{:.0f} MiB ({:.0f}%)",
-                         static_cast<double>(p.done) / 1048576.0,
-                         static_cast<double>(p.total) / 1048576.0, pct);
+      text =
+          fmt::format("verify: re-hashing objects {:.0f}/{:.0f} MiB ({:.0f}%)",
+                      static_cast<double>(p.done) / 1048576.0,
+                      static_cast<double>(p.total) / 1048576.0,
+                      pct);
     } else {
-      text = fmt::format("verify: {} {}/{} ({:.0f}%)", verify::phase_name(p.phase), p.done,
-                         p.total, pct);
+      text = fmt::format("verify: {} {}/{} ({:.0f}%)",
+                         verify::phase_name(p.phase),
+                         p.done,
+                         p.total,
+                         pct);
     }
     std::fprintf(stderr, "\r%s\033[K", text.c_str());
     std::fflush(stderr);
@@ -75,7 +81,9 @@ private:
 
 // Appends the run as a `verify` entry signed by the auditor, then signs a
 // checkpoint. Returns the exit code of that part.
-int record_run(Context& ctx, const VerifyArgs& a, const verify::VerifySummary& s,
+int record_run(Context& ctx,
+               const VerifyArgs& a,
+               const verify::VerifySummary& s,
                const verify::Report& report) {
   auto v = open_vault(ctx.opt);
   if (!v) {
@@ -92,29 +100,33 @@ int record_run(Context& ctx, const VerifyArgs& a, const verify::VerifySummary& s
     }
   }
   const Json fields{
-    {"ledger_size", s.entries},
-    {"root", to_hex(s.root)},
-    {"findings", report.count(verify::Severity::finding)},
-    {"warnings", report.count(verify::Severity::warning)},
-    {"first_bad_seq", report.first_bad_seq() ? Json(*report.first_bad_seq()) : Json(nullptr)},
-    {"summary", verify::summary_line(s, report).substr(0, 2000)},
-    {"rehash", s.rehashed},
-    {"stored_checkpoints", s.stored_checkpoints},
-    {"latest_checkpoint", s.latest_stored_checkpoint},
-    {"external_checkpoints", external},
-    {"objects", s.objects},
-    {"bytes_hashed", s.bytes_hashed},
-    {"trust", s.origin_pinned && s.ledger_key_pinned ? "pinned" : "first-use"},
-    {"tool", k_tool_name},
-    {"tool_version", k_tool_version}};
-  auto appended = v->ledger().append(*who, vault::Draft{"verify", a.incident, fields});
+      {"ledger_size", s.entries},
+      {"root", to_hex(s.root)},
+      {"findings", report.count(verify::Severity::finding)},
+      {"warnings", report.count(verify::Severity::warning)},
+      {"first_bad_seq",
+       report.first_bad_seq() ? Json(*report.first_bad_seq()) : Json(nullptr)},
+      {"summary", verify::summary_line(s, report).substr(0, 2000)},
+      {"rehash", s.rehashed},
+      {"stored_checkpoints", s.stored_checkpoints},
+      {"latest_checkpoint", s.latest_stored_checkpoint},
+      {"external_checkpoints", external},
+      {"objects", s.objects},
+      {"bytes_hashed", s.bytes_hashed},
+      {"trust",
+       s.origin_pinned && s.ledger_key_pinned ? "pinned" : "first-use"},
+      {"tool", k_tool_name},
+      {"tool_version", k_tool_version}};
+  auto appended =
+      v->ledger().append(*who, vault::Draft{"verify", a.incident, fields});
   if (!appended) {
     return error(Error{appended.error().code,
                        "--record: the verification could not be recorded: "
-                         + appended.error().message});
+                           + appended.error().message});
   }
   if (!ctx.opt.json) {
-    out(fmt::format("recorded as entry {} (verify, signed by {})\n", appended->entry.seq,
+    out(fmt::format("recorded as entry {} (verify, signed by {})\n",
+                    appended->entry.seq,
                     who->actor));
   }
   return finish_change(*v);
@@ -139,8 +151,10 @@ int run_verify(Context& ctx, const VerifyArgs& a) {
   }
   if (!a.origin.empty()) {
     if (o.trusted.origin && *o.trusted.origin != a.origin) {
-      return error(fmt::format("--origin {} contradicts the trusted keys' origin {}", a.origin,
-                               *o.trusted.origin));
+      return error(
+          fmt::format("--origin {} contradicts the trusted keys' origin {}",
+                      a.origin,
+                      *o.trusted.origin));
     }
     o.trusted.origin = a.origin;
   }
@@ -177,16 +191,21 @@ int run_verify(Context& ctx, const VerifyArgs& a) {
     for (const auto& [c, n] : report.suppressed()) {
       out(fmt::format("... and {} more '{}' findings not listed\n", n, c));
     }
-    out(fmt::format("trust: origin {} ({}), ledger key {} ({}){}\n",
-                    escape_for_terminal(summary->origin),
-                    summary->origin_pinned ? "pinned" : "first use",
-                    summary->ledger_vkey.empty() ? "-" : escape_for_terminal(summary->ledger_vkey),
-                    summary->ledger_key_pinned ? "pinned" : "first use",
-                    summary->actors_pinned == 0
-                      ? std::string()
-                      : fmt::format(", {} actor keys pinned", summary->actors_pinned)));
+    out(fmt::format(
+        "trust: origin {} ({}), ledger key {} ({}){}\n",
+        escape_for_terminal(summary->origin),
+        summary->origin_pinned ? "pinned" : "first use",
+        summary->ledger_vkey.empty()
+            ? "-"
+            : escape_for_terminal(summary->ledger_vkey),
+        summary->ledger_key_pinned ? "pinned" : "first use",
+        summary->actors_pinned == 0
+            ? std::string()
+            : fmt::format(", {} actor keys pinned", summary->actors_pinned)));
     if (!summary->scope.empty()) {
-      out(fmt::format("scope: objects and items of {} only; the whole ledger chain was verified\n",
+      out(
+          fmt::format("scope: objects and items of {} only; the whole ledger "
+                      "chain was verified\n",
                       summary->scope));
     }
     out(escape_for_terminal(verify::summary_line(*summary, report)) + "\n");
@@ -206,37 +225,57 @@ int run_verify(Context& ctx, const VerifyArgs& a) {
 
 void setup_verify_commands(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<VerifyArgs>();
-  auto* sub = app.add_subcommand(
-    "verify", "Verify a vault offline, trusting nothing stored in it (read-only unless --record)");
+  auto* sub = app.add_subcommand("verify",
+                                 "Verify a vault offline, trusting nothing "
+                                 "stored in it (read-only unless --record)");
   add_vault_option(sub, ctx.opt);
   add_json_option(sub, ctx.opt);
-  sub->add_option("--checkpoint", a->checkpoints,
-                  "A checkpoint note kept outside the vault (custody checkpoint --out); "
-                  "repeatable. Detects a truncated or rewritten ledger")
-    ->option_text("FILE ...");
-  sub->add_option("--trusted-keys", a->trusted_keys,
-                  "Pinned origin, ledger key and actor keys (FORMAT.md §10.2); nothing in the vault "
+  sub->add_option(
+         "--checkpoint",
+         a->checkpoints,
+         "A checkpoint note kept outside the vault (custody checkpoint --out); "
+         "repeatable. Detects a truncated or rewritten ledger")
+      ->option_text("FILE ...");
+  sub->add_option("--trusted-keys",
+                  a->trusted_keys,
+                  "Pinned origin, ledger key and actor keys (FORMAT.md §10.2); "
+                  "nothing in the vault "
                   "overrides them")
-    ->option_text("FILE");
-  sub->add_option("--origin", a->origin, "Pin the vault's origin (same as 'origin' in --trusted-keys)")
-    ->option_text("ORIGIN");
-  sub->add_flag("--rehash,!--no-rehash", a->rehash,
-                "Re-hash every object (default), or only check presence and size");
-  sub->add_option("--incident", a->incident,
-                  "Check only this incident's items and objects (the whole ledger chain is still "
+      ->option_text("FILE");
+  sub->add_option("--origin",
+                  a->origin,
+                  "Pin the vault's origin (same as 'origin' in --trusted-keys)")
+      ->option_text("ORIGIN");
+  sub->add_flag(
+      "--rehash,!--no-rehash",
+      a->rehash,
+      "Re-hash every object (default), or only check presence and size");
+  sub->add_option("--incident",
+                  a->incident,
+                  "Check only this incident's items and objects (the whole "
+                  "ledger chain is still "
                   "verified)")
-    ->option_text("INC");
-  sub->add_option("--threads", a->threads, "Worker threads (default: one per core)")
-    ->option_text("N");
-  sub->add_option("--max-per-code", a->max_per_code,
-                  "List at most this many findings of one kind (0 = all; default 100)")
-    ->option_text("N");
-  sub->add_flag("--record", a->record,
-                "Record this run as a verify entry signed by the auditor (--actor), then sign a "
+      ->option_text("INC");
+  sub->add_option(
+         "--threads", a->threads, "Worker threads (default: one per core)")
+      ->option_text("N");
+  sub->add_option(
+         "--max-per-code",
+         a->max_per_code,
+         "List at most this many findings of one kind (0 = all; default 100)")
+      ->option_text("N");
+  sub->add_flag("--record",
+                a->record,
+                "Record this run as a verify entry signed by the auditor "
+                "(--actor), then sign a "
                 "checkpoint; without it nothing is written");
   add_identity_options(sub, ctx.opt);
-  sub->footer("Exit codes: 0 verified (warnings allowed), 1 at least one finding, 2 could not run.");
-  sub->callback([&ctx, a] { ctx.run = [&ctx, a]() -> int { return run_verify(ctx, *a); }; });
+  sub->footer(
+      "Exit codes: 0 verified (warnings allowed), 1 at least one finding, 2 "
+      "could not run.");
+  sub->callback([&ctx, a] {
+    ctx.run = [&ctx, a]() -> int { return run_verify(ctx, *a); };
+  });
 }
 
 } // namespace custody::cli

@@ -19,7 +19,8 @@ const char* severity_name(Severity severity) {
 }
 
 std::string Finding::line() const {
-  const std::string text = subject.empty() ? message : fmt::format("{}: {}", subject, message);
+  const std::string text =
+      subject.empty() ? message : fmt::format("{}: {}", subject, message);
   if (severity == Severity::finding) {
     return text;
   }
@@ -29,7 +30,8 @@ std::string Finding::line() const {
 void Report::add(Finding finding) {
   m_counts.at(static_cast<size_t>(finding.severity)) += 1;
   if (finding.severity == Severity::finding && finding.seq) {
-    m_first_bad_seq = m_first_bad_seq ? std::min(*m_first_bad_seq, *finding.seq) : *finding.seq;
+    m_first_bad_seq = m_first_bad_seq ? std::min(*m_first_bad_seq, *finding.seq)
+                                      : *finding.seq;
   }
   auto it = m_by_code.find(finding.code);
   if (it == m_by_code.end()) {
@@ -50,7 +52,9 @@ void Report::entry(std::string_view code, uint64_t seq, std::string message) {
   add(std::move(f));
 }
 
-void Report::item(std::string_view code, const std::string& item, std::string message) {
+void Report::item(std::string_view code,
+                  const std::string& item,
+                  std::string message) {
   Finding f;
   f.code = std::string(code);
   f.item = item;
@@ -59,7 +63,9 @@ void Report::item(std::string_view code, const std::string& item, std::string me
   add(std::move(f));
 }
 
-void Report::other(Severity severity, std::string_view code, std::string subject,
+void Report::other(Severity severity,
+                   std::string_view code,
+                   std::string subject,
                    std::string message) {
   Finding f;
   f.severity = severity;

@@ -48,17 +48,21 @@
 #include "common/text.hpp"
 #include "common/time.hpp"
 #include "common/version.hpp"
-#include "schemas/embedded.hpp"
 #include "verify/projection.hpp"
 
 #include <fmt/format.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -69,10 +73,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "schemas/embedded.hpp"
 
 namespace custody::verify {
 
@@ -91,9 +92,12 @@ constexpr auto k_progress_interval = std::chrono::milliseconds(100);
 
 // The append-only triggers of schemas/ledger.sql; a missing or altered one is
 // reported as a warning (they only ever stopped honest mistakes).
-constexpr std::string_view k_triggers[] = {"ledger_no_update",      "ledger_no_delete",
-                                           "ledger_contiguous",     "checkpoints_no_update",
-                                           "checkpoints_no_delete", "checkpoints_grow"};
+constexpr std::string_view k_triggers[] = {"ledger_no_update",
+                                           "ledger_no_delete",
+                                           "ledger_contiguous",
+                                           "checkpoints_no_update",
+                                           "checkpoints_no_delete",
+                                           "checkpoints_grow"};
 
 std::string short_hex(std::string_view hex) {
   return std::string(hex.substr(0, 16));
@@ -109,7 +113,8 @@ double seconds_since(Clock::time_point start) {
 
 bool valid_actor_name(std::string_view s) {
   auto ok = [](char c, bool first) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                       || (c >= '0' && c <= '9');
     return alnum || (!first && (c == '.' || c == '_' || c == '@' || c == '-'));
   };
   if (s.empty() || s.size() > 64) {
@@ -143,7 +148,8 @@ void parallel_for(size_t n, unsigned threads, const Fn& fn) {
     }
   };
   std::vector<std::thread> helpers;
-  const size_t wanted = std::min<size_t>(threads - 1, (n + k_block - 1) / k_block - 1);
+  const size_t wanted =
+      std::min<size_t>(threads - 1, (n + k_block - 1) / k_block - 1);
   helpers.reserve(wanted);
   for (size_t i = 0; i < wanted; ++i) {
     helpers.emplace_back(work);
@@ -183,13 +189,16 @@ FileStamp stamp_of(const fs::path& path) {
   return s;
 }
 
-// A private directory under $TMPDIR, removed with everything in it on destruction.
+// A private directory under $TMPDIR, removed with everything in it on
+// destruction.
 class TempDir {
 public:
   static Result<TempDir> create(const std::string& prefix) {
     const char* base = std::getenv("TMPDIR");
-    std::string tmpl = fmt::format("{}/{}XXXXXX", base != nullptr && *base != '\0' ? base : "/tmp",
-                                   prefix);
+    std::string tmpl =
+        fmt::format("{}/{}XXXXXX",
+                    base != nullptr && *base != '\0' ? base : "/tmp",
+                    prefix);
     if (::mkdtemp(tmpl.data()) == nullptr) {
       return fail_errno("create a temporary directory " + tmpl);
     }
@@ -201,7 +210,7 @@ public:
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   TempDir(TempDir&& other) noexcept
-    : m_path(std::exchange(other.m_path, fs::path())) {}
+      : m_path(std::exchange(other.m_path, fs::path())) {}
   TempDir& operator=(TempDir&& other) noexcept {
     if (this != &other) {
       remove();
@@ -232,7 +241,8 @@ Result<void> copy_file_to(const fs::path& from, const fs::path& to) {
   if (!in) {
     return fail_errno("open " + from.string());
   }
-  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd out(
+      ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out) {
     return fail_errno("create " + to.string());
   }
@@ -248,7 +258,8 @@ Result<void> copy_file_to(const fs::path& from, const fs::path& to) {
     if (n == 0) {
       break;
     }
-    CUSTODY_TRY(write_all(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)),
+    CUSTODY_TRY(write_all(out.get(),
+                          std::string_view(buf.data(), static_cast<size_t>(n)),
                           to.string()));
   }
   if (out.close() != 0) {
@@ -262,8 +273,9 @@ std::string uri_path(const std::string& path) {
   std::string out;
   for (char c : path) {
     const auto u = static_cast<unsigned char>(c);
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                       || c == '/' || c == '-' || c == '_' || c == '.' || c == '~';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                       || (c >= '0' && c <= '9') || c == '/' || c == '-'
+                       || c == '_' || c == '.' || c == '~';
     if (plain) {
       out.push_back(c);
     } else {
@@ -305,13 +317,15 @@ Result<OpenedDb> open_database(const fs::path& vault) {
   if (::stat(db_path.c_str(), &st) != 0) {
     if (errno == ENOENT) {
       return fail(Errc::not_found,
-                  fmt::format("{} is not a custody vault: {} does not exist", vault.string(),
+                  fmt::format("{} is not a custody vault: {} does not exist",
+                              vault.string(),
                               db_path.string()));
     }
     return fail_errno("stat " + db_path.string());
   }
   if (!S_ISREG(st.st_mode)) {
-    return fail(Errc::invalid_input, fmt::format("{}: not a regular file", db_path.string()));
+    return fail(Errc::invalid_input,
+                fmt::format("{}: not a regular file", db_path.string()));
   }
   {
     UniqueFd probe(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -322,11 +336,13 @@ Result<OpenedDb> open_database(const fs::path& vault) {
   OpenedDb out;
   out.db_path = db_path;
   const FileStamp wal = stamp_of(wal_path);
-  if ((!wal.exists || wal.size == 0) && sqlite3_compileoption_used("USE_URI") == 1) {
+  if ((!wal.exists || wal.size == 0)
+      && sqlite3_compileoption_used("USE_URI") == 1) {
     out.db_stamp = stamp_of(db_path);
     out.wal_stamp = wal;
     const std::string uri =
-      fmt::format("file:{}?mode=ro&immutable=1", uri_path(fs::absolute(db_path).string()));
+        fmt::format("file:{}?mode=ro&immutable=1",
+                    uri_path(fs::absolute(db_path).string()));
     auto db = sql::Db::open(uri, sql::Mode::read_only);
     if (db) {
       auto probe = db->exec("SELECT count(*) FROM sqlite_master");
@@ -356,14 +372,17 @@ Result<OpenedDb> open_database(const fs::path& vault) {
     }
     if (attempt == k_attempts) {
       return fail(Errc::conflict,
-                  fmt::format("{} changed every time it was copied (a writer is active); verify "
+                  fmt::format("{} changed every time it was copied (a writer "
+                              "is active); verify "
                               "a quiescent copy of the vault",
                               db_path.string()));
     }
   }
   CUSTODY_TRY_ASSIGN(out.db, sql::Db::open(copy, sql::Mode::read_only));
-  out.how = "from a private snapshot (ledger.db and its write-ahead log copied to a temporary "
-            "directory; no reader lock touches the vault)";
+  out.how =
+      "from a private snapshot (ledger.db and its write-ahead log copied to a "
+      "temporary "
+      "directory; no reader lock touches the vault)";
   return out;
 }
 
@@ -411,29 +430,41 @@ std::string expected_trigger_sql(std::string_view name) {
 
 // Checks that this is a custody ledger we can read (else an Error: exit 2),
 // then its structure (findings) and its append-only guards (warnings).
-Result<void> check_database(sql::Db& db, const fs::path& db_path, Report& report) {
+Result<void>
+check_database(sql::Db& db, const fs::path& db_path, Report& report) {
   auto app_id = pragma_int(db, "application_id");
   if (!app_id) {
-    return fail(Errc::corrupt, fmt::format("{} is not a readable SQLite database: {}",
-                                           db_path.string(), app_id.error().message));
+    return fail(Errc::corrupt,
+                fmt::format("{} is not a readable SQLite database: {}",
+                            db_path.string(),
+                            app_id.error().message));
   }
   if (*app_id != k_application_id) {
-    return fail(Errc::invalid_input,
-                fmt::format("{} is not a custody ledger (application_id {:#x}, expected {:#x})",
-                            db_path.string(), *app_id, k_application_id));
+    return fail(
+        Errc::invalid_input,
+        fmt::format(
+            "{} is not a custody ledger (application_id {:#x}, expected {:#x})",
+            db_path.string(),
+            *app_id,
+            k_application_id));
   }
   CUSTODY_TRY_ASSIGN(const int64_t version, pragma_int(db, "user_version"));
   if (version != k_user_version) {
-    return fail(Errc::invalid_input,
-                fmt::format("{} has ledger format {}; this verifier reads format {}",
-                            db_path.string(), version, k_user_version));
+    return fail(
+        Errc::invalid_input,
+        fmt::format("{} has ledger format {}; this verifier reads format {}",
+                    db_path.string(),
+                    version,
+                    k_user_version));
   }
   {
     CUSTODY_TRY_ASSIGN(auto stmt, db.prepare("PRAGMA integrity_check(20)"));
     for (;;) {
       auto row = stmt.step();
       if (!row) {
-        report.other(Severity::finding, code::database, "ledger.db",
+        report.other(Severity::finding,
+                     code::database,
+                     "ledger.db",
                      "integrity_check failed: " + row.error().message);
         break;
       }
@@ -442,33 +473,47 @@ Result<void> check_database(sql::Db& db, const fs::path& db_path, Report& report
       }
       const std::string msg = stmt.column_text(0);
       if (msg != "ok") {
-        report.other(Severity::finding, code::database, "ledger.db",
+        report.other(Severity::finding,
+                     code::database,
+                     "ledger.db",
                      "SQLite integrity_check: " + msg);
       }
     }
   }
   std::map<std::string, std::string> triggers;
   {
-    CUSTODY_TRY_ASSIGN(auto stmt,
-                       db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"));
+    CUSTODY_TRY_ASSIGN(
+        auto stmt,
+        db.prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"));
     for (;;) {
       CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
       if (!row) {
         break;
       }
-      triggers.emplace(stmt.column_text(0), squeeze_spaces(stmt.column_text(1)));
+      triggers.emplace(stmt.column_text(0),
+                       squeeze_spaces(stmt.column_text(1)));
     }
   }
   for (std::string_view name : k_triggers) {
     auto it = triggers.find(std::string(name));
     if (it == triggers.end()) {
-      report.other(Severity::warning, code::append_only_guard, "ledger.db",
-                   fmt::format("the append-only trigger {} is missing (it was dropped); only the "
-                               "signatures and checkpoints protect this ledger now",
-                               name));
+      report.other(
+          Severity::warning,
+          code::append_only_guard,
+          "ledger.db",
+          fmt::format("the append-only trigger {} is missing (it was dropped); "
+                      "only the "
+                      "signatures and checkpoints protect this ledger now",
+                      name));
     } else if (it->second != expected_trigger_sql(name)) {
-      report.other(Severity::warning, code::append_only_guard, "ledger.db",
-                   fmt::format("the append-only trigger {} differs from schemas/ledger.sql", name));
+      report.other(
+          Severity::warning,
+          code::append_only_guard,
+          "ledger.db",
+          fmt::format(
+              "the append-only trigger {} differs from schemas/ledger.sql",
+              name));
     }
   }
   return {};
@@ -481,7 +526,8 @@ Result<void> check_database(sql::Db& db, const fs::path& db_path, Report& report
 
 class FoldStore final : public ProjectionStore {
 public:
-  Result<std::optional<Json>> get(Table table, const std::string& key) override {
+  Result<std::optional<Json>> get(Table table,
+                                  const std::string& key) override {
     const auto& rows = m_tables.at(static_cast<size_t>(table));
     auto it = rows.find(key);
     if (it == rows.end()) {
@@ -490,7 +536,8 @@ public:
     return std::optional<Json>(it->second);
   }
 
-  Result<void> put(Table table, const std::string& key, const Json& doc) override {
+  Result<void>
+  put(Table table, const std::string& key, const Json& doc) override {
     auto& rows = m_tables.at(static_cast<size_t>(table));
     auto it = rows.find(key);
     if (table == Table::keys) {
@@ -510,10 +557,12 @@ public:
     return {};
   }
 
-  Result<uint64_t> count_prefix(Table table, const std::string& prefix) override {
+  Result<uint64_t> count_prefix(Table table,
+                                const std::string& prefix) override {
     const auto& rows = m_tables.at(static_cast<size_t>(table));
     uint64_t n = 0;
-    for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix);
+    for (auto it = rows.lower_bound(prefix);
+         it != rows.end() && it->first.starts_with(prefix);
          ++it) {
       ++n;
     }
@@ -576,11 +625,11 @@ struct Row {
   std::string kid_col;  // the kid column (a cache)
   std::string sig;      // the sig column
 
-  Hash256 leaf{};                         // computed from bytes
-  std::optional<Entry> entry;             // decoded, when canonical and schema-valid
-  std::string error;                      // why it did not decode
-  std::shared_ptr<const PublicKey> key;   // the key named by entry->kid, if known
-  int8_t sig_ok = -1;                     // -1 unchecked, 0 invalid, 1 valid (with `key`)
+  Hash256 leaf{};             // computed from bytes
+  std::optional<Entry> entry; // decoded, when canonical and schema-valid
+  std::string error;          // why it did not decode
+  std::shared_ptr<const PublicKey> key; // the key named by entry->kid, if known
+  int8_t sig_ok = -1; // -1 unchecked, 0 invalid, 1 valid (with `key`)
 };
 
 // Keys that entries carry (vault_init, key_register), by fingerprint. A kid
@@ -609,7 +658,8 @@ public:
     }
     m_keys.emplace(kid, std::make_shared<const PublicKey>(std::move(*key)));
   }
-  [[nodiscard]] std::shared_ptr<const PublicKey> find(const std::string& kid) const {
+  [[nodiscard]] std::shared_ptr<const PublicKey>
+  find(const std::string& kid) const {
     auto it = m_keys.find(kid);
     return it == m_keys.end() ? nullptr : it->second;
   }
@@ -619,7 +669,9 @@ private:
 };
 
 // Decodes a chunk and verifies its signatures, using `threads` threads.
-void prepare_chunk(std::vector<Row>& rows, CandidateKeys& keys, unsigned threads) {
+void prepare_chunk(std::vector<Row>& rows,
+                   CandidateKeys& keys,
+                   unsigned threads) {
   parallel_for(rows.size(), threads, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       Row& r = rows[i];
@@ -649,7 +701,10 @@ void prepare_chunk(std::vector<Row>& rows, CandidateKeys& keys, unsigned threads
       }
       r.key = keys.find(r.entry->kid);
       if (r.key) {
-        r.sig_ok = r.key->verify(as_bytes(signed_message(r.bytes)), as_bytes(r.sig)) ? 1 : 0;
+        r.sig_ok =
+            r.key->verify(as_bytes(signed_message(r.bytes)), as_bytes(r.sig))
+                ? 1
+                : 0;
       }
     }
   });
@@ -686,17 +741,20 @@ private:
 struct Expectation {
   uint64_t size = 0;
   Hash256 root{};
-  std::string subject;       // "checkpoint 57 (stored)", "checkpoint file cp.note (size 57)"
+  std::string
+      subject; // "checkpoint 57 (stored)", "checkpoint file cp.note (size 57)"
   std::optional<size_t> external; // index into VerifySummary::external
 };
 
 struct OpenedCheckpoint {
-  std::optional<note::Checkpoint> cp; // set when signed by the ledger key and well-formed
-  std::string_view code;              // else the finding's code
-  std::string why;                    // and message
+  std::optional<note::Checkpoint>
+      cp;                // set when signed by the ledger key and well-formed
+  std::string_view code; // else the finding's code
+  std::string why;       // and message
 };
 
-OpenedCheckpoint open_checkpoint(std::string_view text, const std::optional<note::Verifier>& ledger,
+OpenedCheckpoint open_checkpoint(std::string_view text,
+                                 const std::optional<note::Verifier>& ledger,
                                  const std::string& origin) {
   OpenedCheckpoint out;
   if (!ledger) {
@@ -707,22 +765,27 @@ OpenedCheckpoint open_checkpoint(std::string_view text, const std::optional<note
   auto opened = note::open(text, {*ledger});
   if (!opened) {
     const bool malformed = opened.error().message.starts_with("malformed");
-    out.code = malformed ? code::checkpoint_malformed : code::checkpoint_signature;
-    out.why = malformed ? opened.error().message
-                        : fmt::format("{} (trusted ledger key {})", opened.error().message,
-                                      note::format_vkey(ledger->name, ledger->key));
+    out.code =
+        malformed ? code::checkpoint_malformed : code::checkpoint_signature;
+    out.why = malformed
+                  ? opened.error().message
+                  : fmt::format("{} (trusted ledger key {})",
+                                opened.error().message,
+                                note::format_vkey(ledger->name, ledger->key));
     return out;
   }
   auto cp = note::parse_checkpoint(opened->text);
   if (!cp) {
     out.code = code::checkpoint_malformed;
-    out.why = cp.error().message + " (although validly signed by the ledger key)";
+    out.why =
+        cp.error().message + " (although validly signed by the ledger key)";
     return out;
   }
   if (cp->origin != origin) {
     out.code = code::checkpoint_origin;
     out.why = fmt::format("checkpoint of origin '{}', not of this vault ('{}')",
-                          cp->origin, origin);
+                          cp->origin,
+                          origin);
     return out;
   }
   out.cp = std::move(*cp);
@@ -742,7 +805,9 @@ Identity read_identity(const fs::path& vault, Report& report) {
   const fs::path path = vault / "vault.json";
   auto text = read_small_file(path, 64 * 1024);
   if (!text) {
-    report.other(Severity::finding, code::identity, "vault.json",
+    report.other(Severity::finding,
+                 code::identity,
+                 "vault.json",
                  fmt::format("cannot be read: {}", text.error().message));
     return id;
   }
@@ -750,23 +815,30 @@ Identity read_identity(const fs::path& vault, Report& report) {
   if (auto strict = cjson::decode(*text); strict) {
     doc = std::move(*strict);
   } else {
-    report.other(Severity::finding, code::identity, "vault.json",
+    report.other(Severity::finding,
+                 code::identity,
+                 "vault.json",
                  "is not canonical JSON: " + strict.error().message);
     doc = Json::parse(*text, nullptr, false);
   }
   if (!doc.is_object()) {
-    report.other(Severity::finding, code::identity, "vault.json", "is not a JSON object");
+    report.other(Severity::finding,
+                 code::identity,
+                 "vault.json",
+                 "is not a JSON object");
     return id;
   }
   if (auto it = doc.find("origin"); it != doc.end() && it->is_string()) {
     id.origin = it->get<std::string>();
   } else {
-    report.other(Severity::finding, code::identity, "vault.json", "has no origin");
+    report.other(
+        Severity::finding, code::identity, "vault.json", "has no origin");
   }
   if (auto it = doc.find("ledger_key"); it != doc.end() && it->is_string()) {
     id.ledger_key = it->get<std::string>();
   } else {
-    report.other(Severity::finding, code::identity, "vault.json", "has no ledger_key");
+    report.other(
+        Severity::finding, code::identity, "vault.json", "has no ledger_key");
   }
   return id;
 }
@@ -777,10 +849,11 @@ Identity read_identity(const fs::path& vault, Report& report) {
 class Verifier {
 public:
   Verifier(const VerifyOptions& options, Report& report)
-    : m_opt(options),
-      m_report(report),
-      m_threads(options.threads != 0 ? options.threads
-                                     : std::max(1U, std::thread::hardware_concurrency())) {}
+      : m_opt(options),
+        m_report(report),
+        m_threads(options.threads != 0
+                      ? options.threads
+                      : std::max(1U, std::thread::hardware_concurrency())) {}
 
   Result<VerifySummary> run();
 
@@ -788,7 +861,8 @@ private:
   Result<void> establish_trust();
   Result<void> load_checkpoints();
   Result<void> fold_ledger();
-  void produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error);
+  void
+  produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error);
   void fold_row(Row& row);
   void check_expectations();
   Result<void> compare_projections();
@@ -825,7 +899,10 @@ private:
   Clock::time_point m_last_progress{};
 };
 
-void Verifier::progress(Phase phase, uint64_t done, uint64_t total, bool force) {
+void Verifier::progress(Phase phase,
+                        uint64_t done,
+                        uint64_t total,
+                        bool force) {
   if (!m_opt.progress) {
     return;
   }
@@ -848,7 +925,8 @@ Result<VerifySummary> Verifier::run() {
     return fail_errno("open vault " + m_opt.vault.string());
   }
   if (!S_ISDIR(st.st_mode)) {
-    return fail(Errc::invalid_input, fmt::format("{}: not a directory", m_opt.vault.string()));
+    return fail(Errc::invalid_input,
+                fmt::format("{}: not a directory", m_opt.vault.string()));
   }
   CUSTODY_TRY_ASSIGN(OpenedDb opened, open_database(m_opt.vault));
   m_db.emplace(std::move(opened));
@@ -864,9 +942,10 @@ Result<VerifySummary> Verifier::run() {
     // Immutable mode assumed nobody wrote the file; make sure.
     if (stamp_of(m_db->db_path) != m_db->db_stamp
         || stamp_of(m_opt.vault / "ledger.db-wal") != m_db->wal_stamp) {
-      return fail(Errc::conflict, fmt::format("{} changed while it was verified (a writer is "
-                                              "active); verify a quiescent copy of the vault",
-                                              m_db->db_path.string()));
+      return fail(Errc::conflict,
+                  fmt::format("{} changed while it was verified (a writer is "
+                              "active); verify a quiescent copy of the vault",
+                              m_db->db_path.string()));
     }
   }
   m_db.reset(); // drop the snapshot copy before hashing gigabytes
@@ -887,17 +966,20 @@ Result<void> Verifier::establish_trust() {
   if (pinned.ledger_vkey) {
     auto v = note::parse_vkey(*pinned.ledger_vkey);
     if (!v) {
-      return fail(Errc::invalid_input, "trusted ledger key: " + v.error().message);
+      return fail(Errc::invalid_input,
+                  "trusted ledger key: " + v.error().message);
     }
     pinned_ledger = std::move(*v);
   }
 
   const Identity identity = read_identity(m_opt.vault, m_report);
 
-  // The genesis entry, read on its own: it decides what the rest is checked against.
+  // The genesis entry, read on its own: it decides what the rest is checked
+  // against.
   {
-    CUSTODY_TRY_ASSIGN(auto stmt,
-                       m_db->db.prepare("SELECT seq, entry FROM ledger ORDER BY seq LIMIT 1"));
+    CUSTODY_TRY_ASSIGN(
+        auto stmt,
+        m_db->db.prepare("SELECT seq, entry FROM ledger ORDER BY seq LIMIT 1"));
     CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
     if (row && stmt.column_int(0) == 0) {
       auto e = decode_entry(stmt.column_blob(1));
@@ -907,10 +989,11 @@ Result<void> Verifier::establish_trust() {
     }
   }
   const std::optional<std::string> genesis_origin =
-    m_genesis ? std::optional<std::string>(m_genesis->origin) : std::nullopt;
+      m_genesis ? std::optional<std::string>(m_genesis->origin) : std::nullopt;
   const std::optional<std::string> genesis_ledger =
-    m_genesis ? std::optional<std::string>(m_genesis->fields.at("ledger_key").get<std::string>())
-              : std::nullopt;
+      m_genesis ? std::optional<std::string>(
+          m_genesis->fields.at("ledger_key").get<std::string>())
+                : std::nullopt;
 
   // Origin: pinned, else genesis, else vault.json (trust on first use).
   if (pinned.origin) {
@@ -940,78 +1023,114 @@ Result<void> Verifier::establish_trust() {
   if (m_ledger) {
     m_sum.ledger_vkey = note::format_vkey(m_ledger->name, m_ledger->key);
     if (!m_origin.empty() && m_ledger->name != m_origin) {
-      m_report.other(Severity::finding, code::identity, "vault",
-                     fmt::format("the ledger key is named '{}', not after the origin '{}'",
-                                 m_ledger->name,
-                                 m_origin));
+      m_report.other(
+          Severity::finding,
+          code::identity,
+          "vault",
+          fmt::format("the ledger key is named '{}', not after the origin '{}'",
+                      m_ledger->name,
+                      m_origin));
     }
   } else {
-    m_report.other(Severity::finding, code::identity, "vault",
-                   "no usable ledger key: neither pinned nor readable from the genesis entry or "
+    m_report.other(Severity::finding,
+                   code::identity,
+                   "vault",
+                   "no usable ledger key: neither pinned nor readable from the "
+                   "genesis entry or "
                    "vault.json, so no checkpoint can be verified");
   }
   m_sum.origin = m_origin;
 
   if (!m_sum.origin_pinned || !m_sum.ledger_key_pinned) {
     m_report.other(
-      Severity::warning, code::trust, "trust",
-      fmt::format("{} taken from the vault's {} (trust on first use): pin {} with "
-                  "--trusted-keys so that a vault re-created or replaced under the same name "
-                  "is detected",
-                  !m_sum.origin_pinned && !m_sum.ledger_key_pinned
-                    ? "origin and ledger key"
-                    : (!m_sum.origin_pinned ? "origin" : "ledger key"),
-                  m_genesis ? "genesis entry" : "vault.json",
-                  !m_sum.origin_pinned && !m_sum.ledger_key_pinned ? "them" : "it"));
+        Severity::warning,
+        code::trust,
+        "trust",
+        fmt::format(
+            "{} taken from the vault's {} (trust on first use): pin {} with "
+            "--trusted-keys so that a vault re-created or replaced under the "
+            "same name "
+            "is detected",
+            !m_sum.origin_pinned && !m_sum.ledger_key_pinned
+                ? "origin and ledger key"
+                : (!m_sum.origin_pinned ? "origin" : "ledger key"),
+            m_genesis ? "genesis entry" : "vault.json",
+            !m_sum.origin_pinned && !m_sum.ledger_key_pinned ? "them" : "it"));
   }
 
   // Cross-checks: vault.json against the genesis entry, pins against both.
   if (!m_genesis) {
-    m_report.other(Severity::finding, code::identity, "seq 0",
-                   "the ledger does not start with a readable vault_init entry");
+    m_report.other(
+        Severity::finding,
+        code::identity,
+        "seq 0",
+        "the ledger does not start with a readable vault_init entry");
   } else {
     if (identity.origin && *identity.origin != *genesis_origin) {
-      m_report.other(Severity::finding, code::identity, "vault.json",
-                     fmt::format("names origin '{}' but ledger.db belongs to '{}': the database "
-                                 "comes from another vault",
-                                 *identity.origin,
-                                 *genesis_origin));
+      m_report.other(
+          Severity::finding,
+          code::identity,
+          "vault.json",
+          fmt::format(
+              "names origin '{}' but ledger.db belongs to '{}': the database "
+              "comes from another vault",
+              *identity.origin,
+              *genesis_origin));
     }
     if (identity.ledger_key && *identity.ledger_key != *genesis_ledger) {
-      m_report.other(Severity::finding, code::identity, "vault.json",
-                     fmt::format("names ledger key {} but the genesis entry names {}",
-                                 *identity.ledger_key,
-                                 *genesis_ledger));
+      m_report.other(
+          Severity::finding,
+          code::identity,
+          "vault.json",
+          fmt::format("names ledger key {} but the genesis entry names {}",
+                      *identity.ledger_key,
+                      *genesis_ledger));
     }
     if (pinned.origin && *pinned.origin != *genesis_origin) {
-      m_report.other(Severity::finding, code::identity, "seq 0",
-                     fmt::format("the ledger's origin is '{}', not the trusted origin '{}'",
-                                 *genesis_origin,
-                                 *pinned.origin));
+      m_report.other(
+          Severity::finding,
+          code::identity,
+          "seq 0",
+          fmt::format(
+              "the ledger's origin is '{}', not the trusted origin '{}'",
+              *genesis_origin,
+              *pinned.origin));
     }
     if (pinned_ledger) {
       auto g = note::parse_vkey(*genesis_ledger);
-      if (!g || !(g->key == pinned_ledger->key) || g->name != pinned_ledger->name) {
-        m_report.other(Severity::finding, code::identity, "seq 0",
-                       fmt::format("the genesis entry names ledger key {}, not the trusted one "
-                                   "({})",
-                                   *genesis_ledger, *pinned.ledger_vkey));
+      if (!g || !(g->key == pinned_ledger->key)
+          || g->name != pinned_ledger->name) {
+        m_report.other(
+            Severity::finding,
+            code::identity,
+            "seq 0",
+            fmt::format(
+                "the genesis entry names ledger key {}, not the trusted one "
+                "({})",
+                *genesis_ledger,
+                *pinned.ledger_vkey));
       }
     }
     if (!m_pinned_actors.empty()) {
       auto it = m_pinned_actors.find(m_genesis->kid);
       if (it == m_pinned_actors.end() || it->second != m_genesis->actor) {
-        m_report.other(Severity::finding, code::identity, "seq 0",
-                       fmt::format("the vault was created by {} with key {}, which is not a "
-                                   "trusted actor key",
-                                   m_genesis->actor,
-                                   short_hex(m_genesis->kid)));
+        m_report.other(
+            Severity::finding,
+            code::identity,
+            "seq 0",
+            fmt::format(
+                "the vault was created by {} with key {}, which is not a "
+                "trusted actor key",
+                m_genesis->actor,
+                short_hex(m_genesis->kid)));
       }
     }
   }
   if (pinned.origin && identity.origin && *identity.origin != *pinned.origin
       && (!genesis_origin || *identity.origin == *genesis_origin)) {
-    m_report.other(Severity::finding, code::identity, "vault.json",
+    m_report.other(Severity::finding,
+                   code::identity,
+                   "vault.json",
                    fmt::format("names origin '{}', not the trusted origin '{}'",
                                *identity.origin,
                                *pinned.origin));
@@ -1020,7 +1139,8 @@ Result<void> Verifier::establish_trust() {
 }
 
 Result<void> Verifier::load_checkpoints() {
-  CUSTODY_TRY_ASSIGN(auto count, m_db->db.prepare("SELECT COUNT(*) FROM ledger"));
+  CUSTODY_TRY_ASSIGN(auto count,
+                     m_db->db.prepare("SELECT COUNT(*) FROM ledger"));
   CUSTODY_TRY(count.step());
   m_ledger_rows = static_cast<uint64_t>(count.column_int(0));
 
@@ -1033,15 +1153,20 @@ Result<void> Verifier::load_checkpoints() {
   };
   std::vector<Stored> stored;
   {
-    CUSTODY_TRY_ASSIGN(auto stmt, m_db->db.prepare("SELECT tree_size, root, note, t_ms FROM "
-                                                   "checkpoints ORDER BY tree_size"));
+    CUSTODY_TRY_ASSIGN(
+        auto stmt,
+        m_db->db.prepare("SELECT tree_size, root, note, t_ms FROM "
+                         "checkpoints ORDER BY tree_size"));
     for (;;) {
       CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
       if (!row) {
         break;
       }
-      stored.push_back(Stored{static_cast<uint64_t>(stmt.column_int(0)), stmt.column_blob(1),
-                              stmt.column_text(2), stmt.column_int(3), {}});
+      stored.push_back(Stored{static_cast<uint64_t>(stmt.column_int(0)),
+                              stmt.column_blob(1),
+                              stmt.column_text(2),
+                              stmt.column_int(3),
+                              {}});
     }
   }
   parallel_for(stored.size(), m_threads, [&](size_t begin, size_t end) {
@@ -1053,13 +1178,19 @@ Result<void> Verifier::load_checkpoints() {
   for (const Stored& s : stored) {
     const std::string subject = fmt::format("checkpoint {} (stored)", s.size);
     m_sum.stored_checkpoints += 1;
-    m_sum.latest_stored_checkpoint = std::max(m_sum.latest_stored_checkpoint, s.size);
+    m_sum.latest_stored_checkpoint =
+        std::max(m_sum.latest_stored_checkpoint, s.size);
     if (last && s.t_ms < last->second) {
-      m_report.other(Severity::finding, code::checkpoint_order, subject,
-                     fmt::format("was signed at {}, before the smaller checkpoint {} ({}): "
-                                 "checkpoints were inserted out of order",
-                                 format_rfc3339_ms(s.t_ms), last->first,
-                                 format_rfc3339_ms(last->second)));
+      m_report.other(
+          Severity::finding,
+          code::checkpoint_order,
+          subject,
+          fmt::format(
+              "was signed at {}, before the smaller checkpoint {} ({}): "
+              "checkpoints were inserted out of order",
+              format_rfc3339_ms(s.t_ms),
+              last->first,
+              format_rfc3339_ms(last->second)));
     }
     last = std::make_pair(s.size, s.t_ms);
     if (!s.opened.cp) {
@@ -1068,15 +1199,24 @@ Result<void> Verifier::load_checkpoints() {
     }
     const note::Checkpoint& cp = *s.opened.cp;
     if (cp.size != s.size) {
-      m_report.other(Severity::finding, code::checkpoint_malformed, subject,
-                     fmt::format("its signed note is for size {}, not {}", cp.size, s.size));
+      m_report.other(Severity::finding,
+                     code::checkpoint_malformed,
+                     subject,
+                     fmt::format("its signed note is for size {}, not {}",
+                                 cp.size,
+                                 s.size));
     }
-    if (s.root.size() != 32 || !std::equal(s.root.begin(), s.root.end(), cp.root.begin(),
-                                           [](char a, uint8_t b) {
-                                             return static_cast<uint8_t>(a) == b;
-                                           })) {
-      m_report.other(Severity::finding, code::checkpoint_malformed, subject,
-                     "the root column differs from the root in its signed note");
+    if (s.root.size() != 32
+        || !std::equal(
+            s.root.begin(),
+            s.root.end(),
+            cp.root.begin(),
+            [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; })) {
+      m_report.other(
+          Severity::finding,
+          code::checkpoint_malformed,
+          subject,
+          "the root column differs from the root in its signed note");
     }
     m_expect.push_back(Expectation{cp.size, cp.root, subject, std::nullopt});
   }
@@ -1084,17 +1224,22 @@ Result<void> Verifier::load_checkpoints() {
   for (const fs::path& file : m_opt.checkpoint_files) {
     CheckpointResult result;
     result.source = file.string();
-    const std::string subject = fmt::format("checkpoint file {}", file.string());
+    const std::string subject =
+        fmt::format("checkpoint file {}", file.string());
     auto text = read_small_file(file, k_max_checkpoint_file);
     if (!text) {
       if (text.error().code == Errc::invalid_input) { // larger than the limit
-        m_report.other(Severity::finding, code::checkpoint_malformed, subject,
-                       fmt::format("is larger than {} bytes: not a checkpoint note",
-                                   k_max_checkpoint_file));
+        m_report.other(
+            Severity::finding,
+            code::checkpoint_malformed,
+            subject,
+            fmt::format("is larger than {} bytes: not a checkpoint note",
+                        k_max_checkpoint_file));
         m_sum.external.push_back(std::move(result));
         continue;
       }
-      return fail(text.error().code, "checkpoint file: " + text.error().message);
+      return fail(text.error().code,
+                  "checkpoint file: " + text.error().message);
     }
     OpenedCheckpoint opened = open_checkpoint(*text, m_ledger, m_origin);
     if (!opened.cp) {
@@ -1105,13 +1250,18 @@ Result<void> Verifier::load_checkpoints() {
     result.size = opened.cp->size;
     result.root_b64 = to_base64(opened.cp->root);
     result.ok = true; // until the fold disagrees
-    m_expect.push_back(Expectation{opened.cp->size, opened.cp->root,
-                                   fmt::format("{} (size {})", subject, opened.cp->size),
-                                   m_sum.external.size()});
+    m_expect.push_back(
+        Expectation{opened.cp->size,
+                    opened.cp->root,
+                    fmt::format("{} (size {})", subject, opened.cp->size),
+                    m_sum.external.size()});
     m_sum.external.push_back(std::move(result));
   }
-  std::stable_sort(m_expect.begin(), m_expect.end(),
-                   [](const Expectation& a, const Expectation& b) { return a.size < b.size; });
+  std::stable_sort(m_expect.begin(),
+                   m_expect.end(),
+                   [](const Expectation& a, const Expectation& b) {
+                     return a.size < b.size;
+                   });
 
   // Two checkpoints of one size with different roots, both signed by the
   // ledger key: proof that the key signed two histories (RFC 6962 §7.3).
@@ -1122,13 +1272,18 @@ Result<void> Verifier::load_checkpoints() {
     }
     for (size_t k = i + 1; k < j; ++k) {
       if (m_expect[k].root != m_expect[i].root) {
-        m_report.other(Severity::finding, code::equivocation,
-                       fmt::format("checkpoint size {}", m_expect[i].size),
-                       fmt::format("the ledger key signed two different trees of this size: {} "
-                                   "has root {} and {} has root {}; this is proof that the "
-                                   "history was rewritten by someone holding the ledger key",
-                                   m_expect[i].subject, to_base64(m_expect[i].root),
-                                   m_expect[k].subject, to_base64(m_expect[k].root)));
+        m_report.other(
+            Severity::finding,
+            code::equivocation,
+            fmt::format("checkpoint size {}", m_expect[i].size),
+            fmt::format(
+                "the ledger key signed two different trees of this size: {} "
+                "has root {} and {} has root {}; this is proof that the "
+                "history was rewritten by someone holding the ledger key",
+                m_expect[i].subject,
+                to_base64(m_expect[i].root),
+                m_expect[k].subject,
+                to_base64(m_expect[k].root)));
       }
     }
     i = j;
@@ -1139,15 +1294,23 @@ Result<void> Verifier::load_checkpoints() {
 
 void Verifier::check_expectations() {
   const uint64_t size = m_range.size();
-  while (m_next_expect < m_expect.size() && m_expect[m_next_expect].size == size) {
+  while (m_next_expect < m_expect.size()
+         && m_expect[m_next_expect].size == size) {
     Expectation& x = m_expect[m_next_expect++];
     const Hash256 root = m_range.root();
     if (root != x.root) {
-      m_report.other(Severity::finding, code::checkpoint_root, x.subject,
-                     fmt::format("its signed root {} does not match the root of the ledger's "
-                                 "first {} entries ({}): entries up to {} were changed, removed, "
-                                 "inserted or reordered",
-                                 to_base64(x.root), size, to_base64(root), size));
+      m_report.other(
+          Severity::finding,
+          code::checkpoint_root,
+          x.subject,
+          fmt::format(
+              "its signed root {} does not match the root of the ledger's "
+              "first {} entries ({}): entries up to {} were changed, removed, "
+              "inserted or reordered",
+              to_base64(x.root),
+              size,
+              to_base64(root),
+              size));
       if (x.external) {
         m_sum.external.at(*x.external).ok = false;
       }
@@ -1157,9 +1320,12 @@ void Verifier::check_expectations() {
 
 // Reads the ledger in chunks and prepares each (decode, leaf hashes,
 // signatures on all cores), pushing them to `queue`, then a null chunk.
-void Verifier::produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error) {
+void Verifier::produce(ChunkQueue& queue,
+                       sql::Db& db,
+                       std::optional<Error>& read_error) {
   CandidateKeys keys;
-  auto stmt = db.prepare("SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");
+  auto stmt = db.prepare(
+      "SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");
   if (!stmt) {
     read_error = stmt.error();
     queue.push(nullptr);
@@ -1205,7 +1371,8 @@ Result<void> Verifier::fold_ledger() {
   ChunkQueue queue;
   std::optional<Error> read_error;
   sql::Db& db = m_db->db;
-  // Producer: reads chunks and prepares them (all cores) while this thread folds.
+  // Producer: reads chunks and prepares them (all cores) while this thread
+  // folds.
   std::thread producer([&] {
     try {
       produce(queue, db, read_error);
@@ -1230,7 +1397,8 @@ Result<void> Verifier::fold_ledger() {
     }
   } catch (const std::exception& e) {
     // A bug, not a finding: stop, but let the producer finish first.
-    fold_error = Error{Errc::internal, fmt::format("folding entry {}: {}", done, e.what())};
+    fold_error = Error{Errc::internal,
+                       fmt::format("folding entry {}: {}", done, e.what())};
     while (queue.pop()) {
     }
   }
@@ -1247,11 +1415,16 @@ Result<void> Verifier::fold_ledger() {
   m_sum.root = m_range.root();
   for (; m_next_expect < m_expect.size(); ++m_next_expect) {
     const Expectation& x = m_expect[m_next_expect];
-    m_report.other(Severity::finding, code::truncated, x.subject,
-                   fmt::format("was signed for {} entries, but the ledger has only {}: entries "
-                               "were removed from its end (truncation or rollback to an older "
-                               "copy)",
-                               x.size, m_sum.entries));
+    m_report.other(
+        Severity::finding,
+        code::truncated,
+        x.subject,
+        fmt::format(
+            "was signed for {} entries, but the ledger has only {}: entries "
+            "were removed from its end (truncation or rollback to an older "
+            "copy)",
+            x.size,
+            m_sum.entries));
     if (x.external) {
       m_sum.external.at(*x.external).ok = false;
     }
@@ -1263,13 +1436,16 @@ Result<void> Verifier::fold_ledger() {
     }
   }
   if (covered < m_sum.entries) {
-    m_report.other(Severity::warning, code::uncovered,
-                   covered + 1 == m_sum.entries
-                     ? fmt::format("seq {}", covered)
-                     : fmt::format("seq {}..{}", covered, m_sum.entries - 1),
-                   "not covered by any stored checkpoint signed by the ledger key (a crash after "
-                   "appending, or entries added without the ledger key): run custody "
-                   "checkpoint");
+    m_report.other(
+        Severity::warning,
+        code::uncovered,
+        covered + 1 == m_sum.entries
+            ? fmt::format("seq {}", covered)
+            : fmt::format("seq {}..{}", covered, m_sum.entries - 1),
+        "not covered by any stored checkpoint signed by the ledger key (a "
+        "crash after "
+        "appending, or entries added without the ledger key): run custody "
+        "checkpoint");
   }
   return {};
 }
@@ -1280,61 +1456,94 @@ void Verifier::fold_row(Row& row) {
   // Contiguity: rows are read in seq order, so a jump is a gap.
   const uint64_t expected_seq = m_last_row_seq ? *m_last_row_seq + 1 : 0;
   if (seq < expected_seq) {
-    m_report.entry(code::seq_gap, seq,
-                   fmt::format("row seq {} repeats or goes back (expected {}): the table was "
-                               "rebuilt without its constraints",
-                               seq, expected_seq));
+    m_report.entry(
+        code::seq_gap,
+        seq,
+        fmt::format(
+            "row seq {} repeats or goes back (expected {}): the table was "
+            "rebuilt without its constraints",
+            seq,
+            expected_seq));
   } else if (seq != expected_seq) {
-    m_report.entry(code::seq_gap, expected_seq,
-                   seq == expected_seq + 1
-                     ? fmt::format("entry {} is missing: the next row is seq {}", expected_seq, seq)
-                     : fmt::format("entries {}..{} are missing: the next row is seq {}",
-                                   expected_seq, seq - 1, seq));
+    m_report.entry(
+        code::seq_gap,
+        expected_seq,
+        seq == expected_seq + 1
+            ? fmt::format("entry {} is missing: the next row is seq {}",
+                          expected_seq,
+                          seq)
+            : fmt::format("entries {}..{} are missing: the next row is seq {}",
+                          expected_seq,
+                          seq - 1,
+                          seq));
   }
   m_last_row_seq = seq;
 
   if (row.leaf_col.size() != 32
-      || !std::equal(row.leaf.begin(), row.leaf.end(), row.leaf_col.begin(),
-                     [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); })) {
-    m_report.entry(code::leaf_hash, seq,
-                   fmt::format("the leaf_hash column ({}) differs from SHA-256(0x00 || entry) ({})",
-                               short_hex(to_hex(as_bytes(row.leaf_col))), short_hex(row.leaf)));
+      || !std::equal(
+          row.leaf.begin(),
+          row.leaf.end(),
+          row.leaf_col.begin(),
+          [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); })) {
+    m_report.entry(code::leaf_hash,
+                   seq,
+                   fmt::format("the leaf_hash column ({}) differs from "
+                               "SHA-256(0x00 || entry) ({})",
+                               short_hex(to_hex(as_bytes(row.leaf_col))),
+                               short_hex(row.leaf)));
   }
 
   if (!row.entry) {
-    m_report.entry(code::entry_malformed, seq,
+    m_report.entry(code::entry_malformed,
+                   seq,
                    fmt::format("not a valid entry: {}", row.error));
   } else {
     const Entry& e = *row.entry;
     if (e.seq != seq) {
-      m_report.entry(code::seq_mismatch, seq,
-                     fmt::format("the row holds the entry for seq {}: entries were moved or "
-                                 "reordered",
-                                 e.seq));
+      m_report.entry(
+          code::seq_mismatch,
+          seq,
+          fmt::format(
+              "the row holds the entry for seq {}: entries were moved or "
+              "reordered",
+              e.seq));
     }
     if (e.origin != m_origin) {
-      m_report.entry(code::origin, seq,
+      m_report.entry(code::origin,
+                     seq,
                      fmt::format("origin '{}' is not this vault's ('{}')",
-                                 e.origin, m_origin));
+                                 e.origin,
+                                 m_origin));
     }
     if (e.prev != m_last_leaf) {
-      m_report.entry(code::prev, seq,
-                     fmt::format("prev {} does not name the previous entry (leaf hash {}): an "
-                                 "entry before it was removed, inserted or changed",
-                                 short_hex(e.prev), short_hex(m_last_leaf)));
+      m_report.entry(
+          code::prev,
+          seq,
+          fmt::format(
+              "prev {} does not name the previous entry (leaf hash {}): an "
+              "entry before it was removed, inserted or changed",
+              short_hex(e.prev),
+              short_hex(m_last_leaf)));
     }
     if (m_last_time && e.t_ms < m_last_time->second) {
-      m_report.entry(code::time, seq,
-                     fmt::format("recorded at {}, earlier than entry {} ({}): t_ms must not "
-                                 "decrease",
-                                 format_rfc3339_ms(e.t_ms), m_last_time->first,
-                                 format_rfc3339_ms(m_last_time->second)));
+      m_report.entry(
+          code::time,
+          seq,
+          fmt::format(
+              "recorded at {}, earlier than entry {} ({}): t_ms must not "
+              "decrease",
+              format_rfc3339_ms(e.t_ms),
+              m_last_time->first,
+              format_rfc3339_ms(m_last_time->second)));
     }
     m_last_time = std::make_pair(seq, e.t_ms);
     if (row.kid_col != e.kid) {
-      m_report.entry(code::kid_column, seq,
-                     fmt::format("the kid column ({}) differs from the entry's kid ({})",
-                                 short_hex(row.kid_col), short_hex(e.kid)));
+      m_report.entry(
+          code::kid_column,
+          seq,
+          fmt::format("the kid column ({}) differs from the entry's kid ({})",
+                      short_hex(row.kid_col),
+                      short_hex(e.kid)));
     }
 
     // Signer: registered to this actor and not revoked, per the state so far.
@@ -1344,7 +1553,8 @@ void Verifier::fold_row(Row& row) {
     }
     const std::string cache_key = e.kid + '\n' + e.actor;
     std::optional<PublicKey> signer;
-    if (auto it = m_signer_cache.find(cache_key); it != m_signer_cache.end() && e.type != "vault_init") {
+    if (auto it = m_signer_cache.find(cache_key);
+        it != m_signer_cache.end() && e.type != "vault_init") {
       signer = it->second;
     } else {
       auto key = signer_key(e, m_store);
@@ -1362,23 +1572,32 @@ void Verifier::fold_row(Row& row) {
       if (row.key && row.sig_ok >= 0 && row.key->raw() == signer->raw()) {
         valid = row.sig_ok == 1;
       } else {
-        valid = signer->verify(as_bytes(signed_message(row.bytes)), as_bytes(row.sig));
+        valid = signer->verify(as_bytes(signed_message(row.bytes)),
+                               as_bytes(row.sig));
       }
       if (!valid) {
-        m_report.entry(code::signature, seq,
-                       fmt::format("signature does not verify with key {} of {}",
-                                   short_hex(e.kid), e.actor));
+        m_report.entry(
+            code::signature,
+            seq,
+            fmt::format("signature does not verify with key {} of {}",
+                        short_hex(e.kid),
+                        e.actor));
       }
     }
     // Pinned actor keys: a pinned key registered to someone else.
     if (e.type == "key_register" && !m_pinned_actors.empty()) {
       const auto kid = e.fields.value("kid", "");
       const auto subject = e.fields.value("subject", "");
-      if (auto it = m_pinned_actors.find(kid); it != m_pinned_actors.end() && it->second != subject) {
-        m_report.entry(code::key, seq,
-                       fmt::format("registers key {} to {}, but the trusted keys pin it to {}",
-                                   short_hex(kid), subject,
-                                   it->second));
+      if (auto it = m_pinned_actors.find(kid);
+          it != m_pinned_actors.end() && it->second != subject) {
+        m_report.entry(
+            code::key,
+            seq,
+            fmt::format(
+                "registers key {} to {}, but the trusted keys pin it to {}",
+                short_hex(kid),
+                subject,
+                it->second));
       }
     }
     // A recorded verification's claim about the tree it verified.
@@ -1386,10 +1605,15 @@ void Verifier::fold_row(Row& row) {
       const auto size = e.fields.value("ledger_size", uint64_t{0});
       const auto claimed = e.fields.value("root", "");
       if (size == position && claimed != to_hex(m_range.root())) {
-        m_report.entry(code::verify_record, seq,
-                       fmt::format("records a verification of {} entries with root {}, but their "
-                                   "root is {}",
-                                   size, short_hex(claimed), short_hex(m_range.root())));
+        m_report.entry(
+            code::verify_record,
+            seq,
+            fmt::format(
+                "records a verification of {} entries with root {}, but their "
+                "root is {}",
+                size,
+                short_hex(claimed),
+                short_hex(m_range.root())));
       }
     }
 
@@ -1402,8 +1626,10 @@ void Verifier::fold_row(Row& row) {
         m_store.commit();
       } else {
         m_store.rollback();
-        m_report.entry(code::rule, seq,
-                       "refused by the custody rules: " + applied.error().message);
+        m_report.entry(code::rule,
+                       seq,
+                       "refused by the custody rules: "
+                           + applied.error().message);
       }
     }
   }
@@ -1414,7 +1640,8 @@ void Verifier::fold_row(Row& row) {
 }
 
 // Returns the document field names that differ between `stored` and `rebuilt`.
-std::string differing_fields(const std::string& stored_text, const Json& rebuilt) {
+std::string differing_fields(const std::string& stored_text,
+                             const Json& rebuilt) {
   const Json stored = Json::parse(stored_text, nullptr, false);
   if (stored.is_discarded()) {
     return "the stored document is not JSON";
@@ -1453,9 +1680,10 @@ Result<void> Verifier::compare_projections() {
   struct Stored {
     std::string key;
     std::string doc;
-    std::vector<std::optional<std::string>> columns; // NULL or the column as text
+    std::vector<std::optional<std::string>>
+        columns; // NULL or the column as text
     const Json* rebuilt = nullptr;
-    std::string differs;                             // the doc finding, if any
+    std::string differs; // the doc finding, if any
     std::vector<std::string> column_findings;
   };
   for (Table table : k_all_tables) {
@@ -1478,9 +1706,10 @@ Result<void> Verifier::compare_projections() {
       r.key = stmt.column_text(0);
       r.doc = stmt.column_text(1);
       for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
-        r.columns.push_back(stmt.column_is_null(2 + i)
-                              ? std::nullopt
-                              : std::optional<std::string>(stmt.column_text(2 + i)));
+        r.columns.push_back(
+            stmt.column_is_null(2 + i)
+                ? std::nullopt
+                : std::optional<std::string>(stmt.column_text(2 + i)));
       }
       stored.push_back(std::move(r));
     }
@@ -1497,8 +1726,9 @@ Result<void> Verifier::compare_projections() {
           r.differs = differing_fields(r.doc, it->second);
         }
         for (size_t c = 0; c < columns.size(); ++c) {
-          const Json* v = it->second.contains(columns[c].field) ? &it->second.at(columns[c].field)
-                                                                 : nullptr;
+          const Json* v = it->second.contains(columns[c].field)
+                              ? &it->second.at(columns[c].field)
+                              : nullptr;
           const auto& got = r.columns[c];
           bool same = false;
           if (v != nullptr && v->is_number_integer()) {
@@ -1510,14 +1740,18 @@ Result<void> Verifier::compare_projections() {
           }
           if (!same) {
             r.column_findings.push_back(fmt::format(
-              "column {} of the {} table is '{}', the ledger says {}", columns[c].name,
-              table_name(table), got ? *got : std::string("NULL"),
-              v != nullptr ? v->dump() : std::string("null")));
+                "column {} of the {} table is '{}', the ledger says {}",
+                columns[c].name,
+                table_name(table),
+                got ? *got : std::string("NULL"),
+                v != nullptr ? v->dump() : std::string("null")));
           }
         }
       }
     });
-    auto finding = [&](std::string_view code, const std::string& key, std::string message) {
+    auto finding = [&](std::string_view code,
+                       const std::string& key,
+                       std::string message) {
       Finding f;
       f.code = std::string(code);
       if (table == Table::items) {
@@ -1534,16 +1768,21 @@ Result<void> Verifier::compare_projections() {
     for (const Stored& r : stored) {
       seen.insert(r.key);
       if (r.rebuilt == nullptr) {
-        finding(code::projection_extra, r.key,
-                fmt::format("the {} table has a row that no ledger entry produced (an "
-                            "out-of-band insert)",
-                            table_name(table)));
+        finding(code::projection_extra,
+                r.key,
+                fmt::format(
+                    "the {} table has a row that no ledger entry produced (an "
+                    "out-of-band insert)",
+                    table_name(table)));
         continue;
       }
       if (!r.differs.empty()) {
-        finding(code::projection_differs, r.key,
-                fmt::format("the {} table differs from the ledger in {} (an out-of-band edit)",
-                            table_name(table), r.differs));
+        finding(code::projection_differs,
+                r.key,
+                fmt::format("the {} table differs from the ledger in {} (an "
+                            "out-of-band edit)",
+                            table_name(table),
+                            r.differs));
       }
       for (const auto& message : r.column_findings) {
         finding(code::projection_column, r.key, message);
@@ -1551,8 +1790,10 @@ Result<void> Verifier::compare_projections() {
     }
     for (const auto& [key, doc] : rebuilt) {
       if (seen.count(key) == 0) {
-        finding(code::projection_missing, key,
-                fmt::format("the ledger produces this {} row, but the table does not have it (an "
+        finding(code::projection_missing,
+                key,
+                fmt::format("the ledger produces this {} row, but the table "
+                            "does not have it (an "
                             "out-of-band delete)",
                             table_name(table)));
       }
@@ -1562,7 +1803,7 @@ Result<void> Verifier::compare_projections() {
 }
 
 struct ObjectWork {
-  std::string sha;           // hex
+  std::string sha; // hex
   fs::path path;
   std::vector<std::string> items;
   std::vector<uint64_t> sizes; // recorded size per item
@@ -1577,9 +1818,11 @@ struct ObjectWork {
 
 Result<void> Verifier::check_objects() {
   const auto& items = m_store.rows(Table::items);
-  if (!m_opt.incident.empty() && m_store.rows(Table::incidents).count(m_opt.incident) == 0) {
+  if (!m_opt.incident.empty()
+      && m_store.rows(Table::incidents).count(m_opt.incident) == 0) {
     return fail(Errc::not_found,
-                fmt::format("--incident {}: no such incident in this ledger", m_opt.incident));
+                fmt::format("--incident {}: no such incident in this ledger",
+                            m_opt.incident));
   }
   std::unordered_set<std::string> named;
   std::map<std::string, ObjectWork> by_sha;
@@ -1626,13 +1869,16 @@ Result<void> Verifier::check_objects() {
 
   if (m_opt.rehash == Rehash::yes) {
     // Largest first, so one big object does not finish last on one core.
-    std::sort(work.begin(), work.end(),
-              [](const ObjectWork* a, const ObjectWork* b) { return a->size > b->size; });
+    std::sort(
+        work.begin(), work.end(), [](const ObjectWork* a, const ObjectWork* b) {
+          return a->size > b->size;
+        });
     std::atomic<uint64_t> hashed{0};
     std::atomic<size_t> next{0};
     const auto main_thread = std::this_thread::get_id();
     auto hash_one = [&](ObjectWork& w) {
-      UniqueFd fd(::open(w.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+      UniqueFd fd(
+          ::open(w.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
       if (!fd) {
         w.error = std::strerror(errno);
         return;
@@ -1655,7 +1901,9 @@ Result<void> Verifier::check_objects() {
         h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
         hashed.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         if (std::this_thread::get_id() == main_thread) {
-          progress(Phase::objects, hashed.load(std::memory_order_relaxed), total_bytes);
+          progress(Phase::objects,
+                   hashed.load(std::memory_order_relaxed),
+                   total_bytes);
         }
       }
       w.digest = h.final();
@@ -1683,45 +1931,65 @@ Result<void> Verifier::check_objects() {
 
   const fs::path store = m_opt.vault / "objects";
   for (const auto& [hex, w] : by_sha) {
-    const std::string rel = fmt::format("objects/sha256/{}/{}", hex.substr(0, 2), hex.substr(2));
+    const std::string rel =
+        fmt::format("objects/sha256/{}/{}", hex.substr(0, 2), hex.substr(2));
     for (size_t i = 0; i < w.items.size(); ++i) {
       const std::string& item = w.items[i];
       if (!w.present) {
-        m_report.item(code::object_missing, item,
-                      fmt::format("its object {} is missing from the store", rel));
+        m_report.item(
+            code::object_missing,
+            item,
+            fmt::format("its object {} is missing from the store", rel));
         continue;
       }
       if (!w.error.empty() && !w.regular) {
-        m_report.item(code::object_unreadable, item,
-                      fmt::format("its object {} cannot be examined: {}", rel, w.error));
+        m_report.item(
+            code::object_unreadable,
+            item,
+            fmt::format("its object {} cannot be examined: {}", rel, w.error));
         continue;
       }
       if (!w.regular) {
-        m_report.item(code::object_not_regular, item,
+        m_report.item(code::object_not_regular,
+                      item,
                       fmt::format("its object {} is not a regular file", rel));
         continue;
       }
       if (w.size != w.sizes[i]) {
-        m_report.item(code::object_size, item,
-                      fmt::format("its object {} has {} bytes, the entry recorded {}", rel, w.size,
-                                  w.sizes[i]));
+        m_report.item(
+            code::object_size,
+            item,
+            fmt::format("its object {} has {} bytes, the entry recorded {}",
+                        rel,
+                        w.size,
+                        w.sizes[i]));
       }
       if (m_opt.rehash == Rehash::yes) {
         if (!w.error.empty()) {
-          m_report.item(code::object_unreadable, item,
-                        fmt::format("its object {} cannot be read: {}", rel, w.error));
+          m_report.item(
+              code::object_unreadable,
+              item,
+              fmt::format("its object {} cannot be read: {}", rel, w.error));
         } else if (w.digest && to_hex(*w.digest) != hex) {
-          m_report.item(code::object_mismatch, item,
-                        fmt::format("its object {} does not match the recorded SHA-256: its bytes "
+          m_report.item(code::object_mismatch,
+                        item,
+                        fmt::format("its object {} does not match the recorded "
+                                    "SHA-256: its bytes "
                                     "hash to {}",
-                                    rel, to_hex(*w.digest)));
+                                    rel,
+                                    to_hex(*w.digest)));
         }
       }
     }
     if (w.present && w.regular && (w.mode & 0222U) != 0) {
-      m_report.other(Severity::warning, code::object_mode, fmt::format("object {}", short_hex(hex)),
-                     fmt::format("{} is writable (mode {:04o}); objects are stored read-only", rel,
-                                 w.mode & 07777U));
+      m_report.other(
+          Severity::warning,
+          code::object_mode,
+          fmt::format("object {}", short_hex(hex)),
+          fmt::format(
+              "{} is writable (mode {:04o}); objects are stored read-only",
+              rel,
+              w.mode & 07777U));
     }
   }
   check_store_tree(named);
@@ -1729,11 +1997,13 @@ Result<void> Verifier::check_objects() {
 }
 
 bool is_lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
 }
 
-// Lists a directory's entry names (not "." or ".."), sorted; empty if unreadable.
+// Lists a directory's entry names (not "." or ".."), sorted; empty if
+// unreadable.
 std::vector<std::string> list_dir(const fs::path& dir, std::string* error) {
   std::vector<std::string> names;
   CHandle<DIR, closedir> d(::opendir(dir.c_str()));
@@ -1760,7 +2030,9 @@ void Verifier::check_store_tree(const std::unordered_set<std::string>& named) {
   std::string error;
   const auto top = list_dir(objects, &error);
   if (!error.empty()) {
-    m_report.other(Severity::warning, code::object_extra, "objects/",
+    m_report.other(Severity::warning,
+                   code::object_extra,
+                   "objects/",
                    fmt::format("cannot be listed: {}", error));
     return;
   }
@@ -1768,23 +2040,29 @@ void Verifier::check_store_tree(const std::unordered_set<std::string>& named) {
     if (name == "sha256" || name == "tmp") {
       continue;
     }
-    m_report.other(Severity::warning, code::object_extra,
+    m_report.other(Severity::warning,
+                   code::object_extra,
                    fmt::format("objects/{}", name),
                    "is not part of the object store layout");
   }
   for (const std::string& leftover : list_dir(objects / "tmp", nullptr)) {
-    m_report.other(Severity::info, code::leftover_tmp,
-                   fmt::format("objects/tmp/{}", leftover),
-                   "a leftover of an interrupted ingest (never referenced by the ledger)");
+    m_report.other(
+        Severity::info,
+        code::leftover_tmp,
+        fmt::format("objects/tmp/{}", leftover),
+        "a leftover of an interrupted ingest (never referenced by the ledger)");
   }
   for (const std::string& dir : list_dir(objects / "sha256", nullptr)) {
     const std::string rel_dir = fmt::format("objects/sha256/{}", dir);
     struct stat st {};
     const fs::path dir_path = objects / "sha256" / dir;
-    if (::lstat(dir_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || dir.size() != 2
-        || !is_lower_hex(dir)) {
-      m_report.other(Severity::finding, code::object_extra, rel_dir,
-                     "is not an object directory (two lowercase hex digits): something other "
+    if (::lstat(dir_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)
+        || dir.size() != 2 || !is_lower_hex(dir)) {
+      m_report.other(Severity::finding,
+                     code::object_extra,
+                     rel_dir,
+                     "is not an object directory (two lowercase hex digits): "
+                     "something other "
                      "than evidence is stored here");
       continue;
     }
@@ -1792,13 +2070,18 @@ void Verifier::check_store_tree(const std::unordered_set<std::string>& named) {
       const std::string hex = dir + file;
       const std::string rel = fmt::format("{}/{}", rel_dir, file);
       if (file.size() != 62 || !is_lower_hex(file)) {
-        m_report.other(Severity::finding, code::object_extra, rel,
-                       "is not named by a SHA-256 digest: something other than evidence is "
+        m_report.other(Severity::finding,
+                       code::object_extra,
+                       rel,
+                       "is not named by a SHA-256 digest: something other than "
+                       "evidence is "
                        "stored here");
         continue;
       }
       if (named.count(hex) == 0) {
-        m_report.other(Severity::finding, code::object_extra, rel,
+        m_report.other(Severity::finding,
+                       code::object_extra,
+                       rel,
                        "is stored, but no ledger entry names this object");
       }
     }
@@ -1839,16 +2122,19 @@ Result<TrustedKeys> parse_trusted_keys(std::string_view text) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     ++lineno;
     auto bad = [&](std::string_view why) {
-      return fail(Errc::invalid_input, fmt::format("trusted keys, line {}: {}", lineno, why));
+      return fail(Errc::invalid_input,
+                  fmt::format("trusted keys, line {}: {}", lineno, why));
     };
     std::vector<std::string_view> tokens;
     size_t i = 0;
     while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
+      while (i < line.size()
+             && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
         ++i;
       }
       const size_t start = i;
-      while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t'
+             && line[i] != '\r') {
         ++i;
       }
       if (i > start) {
@@ -1895,8 +2181,10 @@ Result<TrustedKeys> parse_trusted_keys(std::string_view text) {
       } else {
         auto raw = from_base64(tokens[2]);
         if (!raw || raw->size() != 32) {
-          return bad("the key must be a kid (64 lowercase hex digits) or a base64 Ed25519 "
-                     "public key (32 bytes)");
+          return bad(
+              "the key must be a kid (64 lowercase hex digits) or a base64 "
+              "Ed25519 "
+              "public key (32 bytes)");
         }
         auto pub = PublicKey::from_raw(as_bytes(*raw));
         if (!pub) {
@@ -1909,17 +2197,21 @@ Result<TrustedKeys> parse_trusted_keys(std::string_view text) {
       }
       keys.actors.push_back(TrustedActor{std::string(tokens[1]), kid});
     } else {
-      return bad(fmt::format("unknown directive '{}' (expected origin, ledger or actor)",
-                             directive));
+      return bad(fmt::format(
+          "unknown directive '{}' (expected origin, ledger or actor)",
+          directive));
     }
   }
   if (keys.ledger_vkey) {
     const auto v = note::parse_vkey(*keys.ledger_vkey);
     if (keys.origin && v->name != *keys.origin) {
-      return fail(Errc::invalid_input,
-                  fmt::format("trusted keys: the ledger key is named '{}', but the origin is '{}' "
-                              "(a ledger key is named after its vault's origin)",
-                              v->name, *keys.origin));
+      return fail(
+          Errc::invalid_input,
+          fmt::format("trusted keys: the ledger key is named '{}', but the "
+                      "origin is '{}' "
+                      "(a ledger key is named after its vault's origin)",
+                      v->name,
+                      *keys.origin));
     }
     if (!keys.origin) {
       keys.origin = v->name; // a ledger key pins its origin too
@@ -1935,14 +2227,17 @@ Result<TrustedKeys> load_trusted_keys(const fs::path& path) {
   }
   auto keys = parse_trusted_keys(*text);
   if (!keys) {
-    return fail(keys.error().code, fmt::format("{}: {}", path.string(), keys.error().message));
+    return fail(keys.error().code,
+                fmt::format("{}: {}", path.string(), keys.error().message));
   }
   return keys;
 }
 
 std::string format_trusted_keys(const TrustedKeys& keys) {
-  std::string out = "# custody trusted keys (schemas/FORMAT.md §10.2): keep this file outside the "
-                    "vault\n";
+  std::string out =
+      "# custody trusted keys (schemas/FORMAT.md §10.2): keep this file "
+      "outside the "
+      "vault\n";
   if (keys.origin) {
     out += fmt::format("origin {}\n", *keys.origin);
   }
@@ -1955,7 +2250,8 @@ std::string format_trusted_keys(const TrustedKeys& keys) {
   return out;
 }
 
-Result<VerifySummary> verify_vault(const VerifyOptions& options, Report& report) {
+Result<VerifySummary> verify_vault(const VerifyOptions& options,
+                                   Report& report) {
   Verifier verifier(options, report);
   return verifier.run();
 }
@@ -1970,7 +2266,8 @@ std::string human_bytes(uint64_t n) {
     v /= 1024.0;
     ++u;
   }
-  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, k_units[u]);
+  return u == 0 ? fmt::format("{} B", n)
+                : fmt::format("{:.1f} {}", v, k_units[u]);
 }
 
 } // namespace
@@ -1979,34 +2276,51 @@ std::string summary_line(const VerifySummary& s, const Report& report) {
   const uint64_t findings = report.count(Severity::finding);
   const uint64_t warnings = report.count(Severity::warning);
   std::string verdict =
-    findings == 0 ? "OK"
-                  : fmt::format("FAILED: {} finding{}{}", findings, findings == 1 ? "" : "s",
-                                report.first_bad_seq()
-                                  ? fmt::format(" (first bad entry: seq {})", *report.first_bad_seq())
-                                  : std::string());
+      findings == 0
+          ? "OK"
+          : fmt::format("FAILED: {} finding{}{}",
+                        findings,
+                        findings == 1 ? "" : "s",
+                        report.first_bad_seq()
+                            ? fmt::format(" (first bad entry: seq {})",
+                                          *report.first_bad_seq())
+                            : std::string());
   std::string objects =
-    s.rehashed ? fmt::format("{} objects ({} re-hashed)", s.objects, human_bytes(s.bytes_hashed))
-               : fmt::format("{} objects (presence and size only)", s.objects);
+      s.rehashed
+          ? fmt::format("{} objects ({} re-hashed)",
+                        s.objects,
+                        human_bytes(s.bytes_hashed))
+          : fmt::format("{} objects (presence and size only)", s.objects);
   size_t external_ok = 0;
   for (const auto& x : s.external) {
     external_ok += x.ok ? 1 : 0;
   }
-  return fmt::format("verify: {}: {} entries, {} stored checkpoints, {}/{} external checkpoints "
-                     "consistent, {}{}; {} warning{}; {:.1f} s",
-                     verdict, s.entries, s.stored_checkpoints, external_ok, s.external.size(),
-                     objects, s.scope.empty() ? "" : fmt::format(" of {}", s.scope), warnings,
-                     warnings == 1 ? "" : "s", s.seconds_total);
+  return fmt::format(
+      "verify: {}: {} entries, {} stored checkpoints, {}/{} external "
+      "checkpoints "
+      "consistent, {}{}; {} warning{}; {:.1f} s",
+      verdict,
+      s.entries,
+      s.stored_checkpoints,
+      external_ok,
+      s.external.size(),
+      objects,
+      s.scope.empty() ? "" : fmt::format(" of {}", s.scope),
+      warnings,
+      warnings == 1 ? "" : "s",
+      s.seconds_total);
 }
 
 Json report_json(const VerifySummary& s, const Report& report) {
   Json findings = Json::array();
   for (const Finding& f : report.findings()) {
-    findings.push_back(Json{{"severity", severity_name(f.severity)},
-                            {"code", f.code},
-                            {"seq", f.seq ? Json(*f.seq) : Json(nullptr)},
-                            {"item", f.item.empty() ? Json(nullptr) : Json(f.item)},
-                            {"subject", f.subject},
-                            {"message", f.message}});
+    findings.push_back(
+        Json{{"severity", severity_name(f.severity)},
+             {"code", f.code},
+             {"seq", f.seq ? Json(*f.seq) : Json(nullptr)},
+             {"item", f.item.empty() ? Json(nullptr) : Json(f.item)},
+             {"subject", f.subject},
+             {"message", f.message}});
   }
   Json suppressed = Json::object();
   for (const auto& [c, n] : report.suppressed()) {
@@ -2014,51 +2328,54 @@ Json report_json(const VerifySummary& s, const Report& report) {
   }
   Json external = Json::array();
   for (const auto& x : s.external) {
-    external.push_back(Json{{"file", x.source},
-                            {"size", x.size ? Json(*x.size) : Json(nullptr)},
-                            {"root", x.root_b64.empty() ? Json(nullptr) : Json(x.root_b64)},
-                            {"consistent", x.ok}});
+    external.push_back(
+        Json{{"file", x.source},
+             {"size", x.size ? Json(*x.size) : Json(nullptr)},
+             {"root", x.root_b64.empty() ? Json(nullptr) : Json(x.root_b64)},
+             {"consistent", x.ok}});
   }
   return Json{
-    {"format", 1},
-    {"tool", k_tool_name},
-    {"tool_version", k_tool_version},
-    {"vault", s.vault},
-    {"ok", report.clean()},
-    {"summary", summary_line(s, report)},
-    {"trust",
-     Json{{"origin", s.origin},
-          {"origin_pinned", s.origin_pinned},
-          {"ledger_key", s.ledger_vkey.empty() ? Json(nullptr) : Json(s.ledger_vkey)},
-          {"ledger_key_pinned", s.ledger_key_pinned},
-          {"actors_pinned", s.actors_pinned}}},
-    {"database", s.db_access},
-    {"ledger",
-     Json{{"entries", s.entries},
-          {"root", to_hex(s.root)},
-          {"first_bad_seq",
-           report.first_bad_seq() ? Json(*report.first_bad_seq()) : Json(nullptr)}}},
-    {"checkpoints",
-     Json{{"stored", s.stored_checkpoints},
-          {"latest_stored", s.latest_stored_checkpoint},
-          {"external", external}}},
-    {"objects",
-     Json{{"scope", s.scope.empty() ? Json(nullptr) : Json(s.scope)},
-          {"items", s.items},
-          {"objects", s.objects},
-          {"rehash", s.rehashed},
-          {"bytes_hashed", s.bytes_hashed}}},
-    {"counts",
-     Json{{"findings", report.count(Severity::finding)},
-          {"warnings", report.count(Severity::warning)},
-          {"info", report.count(Severity::info)}}},
-    {"findings", findings},
-    {"suppressed", suppressed},
-    {"timing",
-     Json{{"threads", s.threads},
-          {"entries_seconds", s.seconds_entries},
-          {"objects_seconds", s.seconds_objects},
-          {"total_seconds", s.seconds_total}}},
+      {"format", 1},
+      {"tool", k_tool_name},
+      {"tool_version", k_tool_version},
+      {"vault", s.vault},
+      {"ok", report.clean()},
+      {"summary", summary_line(s, report)},
+      {"trust",
+       Json{{"origin", s.origin},
+            {"origin_pinned", s.origin_pinned},
+            {"ledger_key",
+             s.ledger_vkey.empty() ? Json(nullptr) : Json(s.ledger_vkey)},
+            {"ledger_key_pinned", s.ledger_key_pinned},
+            {"actors_pinned", s.actors_pinned}}},
+      {"database", s.db_access},
+      {"ledger",
+       Json{{"entries", s.entries},
+            {"root", to_hex(s.root)},
+            {"first_bad_seq",
+             report.first_bad_seq() ? Json(*report.first_bad_seq())
+                                    : Json(nullptr)}}},
+      {"checkpoints",
+       Json{{"stored", s.stored_checkpoints},
+            {"latest_stored", s.latest_stored_checkpoint},
+            {"external", external}}},
+      {"objects",
+       Json{{"scope", s.scope.empty() ? Json(nullptr) : Json(s.scope)},
+            {"items", s.items},
+            {"objects", s.objects},
+            {"rehash", s.rehashed},
+            {"bytes_hashed", s.bytes_hashed}}},
+      {"counts",
+       Json{{"findings", report.count(Severity::finding)},
+            {"warnings", report.count(Severity::warning)},
+            {"info", report.count(Severity::info)}}},
+      {"findings", findings},
+      {"suppressed", suppressed},
+      {"timing",
+       Json{{"threads", s.threads},
+            {"entries_seconds", s.seconds_entries},
+            {"objects_seconds", s.seconds_objects},
+            {"total_seconds", s.seconds_total}}},
   };
 }
 

@@ -52,7 +52,8 @@ struct TrustedActor {
 // are not pinned.
 struct TrustedKeys {
   std::optional<std::string> origin;
-  std::optional<std::string> ledger_vkey; // C2SP verifier key "<origin>+<hash>+<key>"
+  std::optional<std::string>
+      ledger_vkey; // C2SP verifier key "<origin>+<hash>+<key>"
   std::vector<TrustedActor> actors;
 };
 
@@ -82,11 +83,13 @@ struct Progress {
 
 struct VerifyOptions {
   std::filesystem::path vault;
-  std::vector<std::filesystem::path> checkpoint_files; // copies kept outside the vault
+  std::vector<std::filesystem::path>
+      checkpoint_files; // copies kept outside the vault
   TrustedKeys trusted;
   Rehash rehash = Rehash::yes;
-  std::string incident;  // "" = every item; else only this incident's items and objects
-  unsigned threads = 0;  // 0 = one per core
+  std::string
+      incident; // "" = every item; else only this incident's items and objects
+  unsigned threads = 0; // 0 = one per core
   // Called from the verifying thread now and then (at most every ~100 ms).
   std::function<void(const Progress&)> progress;
 };
@@ -95,27 +98,28 @@ struct CheckpointResult {
   std::string source; // "stored" or the file name
   std::optional<uint64_t> size;
   std::string root_b64;
-  bool ok = false;    // signed by the trusted ledger key and consistent with the ledger
+  bool ok =
+      false; // signed by the trusted ledger key and consistent with the ledger
 };
 
 struct VerifySummary {
   std::string vault;
-  std::string origin;          // the origin entries were checked against
-  std::string ledger_vkey;     // the key checkpoints were checked with ("" if none)
+  std::string origin;      // the origin entries were checked against
+  std::string ledger_vkey; // the key checkpoints were checked with ("" if none)
   bool origin_pinned = false;
   bool ledger_key_pinned = false;
   size_t actors_pinned = 0;
-  std::string db_access;       // how the database was opened (FORMAT.md §10.3)
-  uint64_t entries = 0;        // rows read = tree size
-  Hash256 root{};              // RFC 6962 root of all entries read
+  std::string db_access; // how the database was opened (FORMAT.md §10.3)
+  uint64_t entries = 0;  // rows read = tree size
+  Hash256 root{};        // RFC 6962 root of all entries read
   uint64_t stored_checkpoints = 0;
   uint64_t latest_stored_checkpoint = 0;
   std::vector<CheckpointResult> external;
-  uint64_t items = 0;          // items in scope
-  uint64_t objects = 0;        // distinct objects checked
+  uint64_t items = 0;   // items in scope
+  uint64_t objects = 0; // distinct objects checked
   uint64_t bytes_hashed = 0;
   bool rehashed = false;
-  std::string scope;           // incident, or "" for all
+  std::string scope; // incident, or "" for all
   unsigned threads = 1;
   double seconds_entries = 0;
   double seconds_objects = 0;
@@ -126,14 +130,18 @@ struct VerifySummary {
 // Returns an Error only when verification could not run (no vault, no or
 // unreadable database, not a custody database, unreadable checkpoint file, an
 // unknown --incident, the database changing underneath): exit code 2.
-Result<VerifySummary> verify_vault(const VerifyOptions& options, Report& report);
+Result<VerifySummary> verify_vault(const VerifyOptions& options,
+                                   Report& report);
 
-// Returns the path of object `sha256_hex` in `vault`: objects/sha256/<2 hex>/<62 hex>.
-std::filesystem::path object_path(const std::filesystem::path& vault, std::string_view sha256_hex);
+// Returns the path of object `sha256_hex` in `vault`: objects/sha256/<2
+// hex>/<62 hex>.
+std::filesystem::path object_path(const std::filesystem::path& vault,
+                                  std::string_view sha256_hex);
 
 // Returns the machine-readable report (schemas/verify-report.schema.json).
 Json report_json(const VerifySummary& summary, const Report& report);
-// Returns the one-line human summary ("verify: OK: ..." / "verify: FAILED: ...").
+// Returns the one-line human summary ("verify: OK: ..." / "verify: FAILED:
+// ...").
 std::string summary_line(const VerifySummary& summary, const Report& report);
 
 } // namespace custody::verify

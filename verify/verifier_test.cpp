@@ -14,7 +14,8 @@ using namespace custody::verify;
 TEST_CASE("verify::parse_trusted_keys reads origin, ledger and actor lines") {
   const auto ledger = *SigningKey::generate();
   const auto alice = *SigningKey::generate();
-  const std::string vkey = note::format_vkey("custody.test/v", ledger.public_key());
+  const std::string vkey =
+      note::format_vkey("custody.test/v", ledger.public_key());
   const std::string text = "# pinned on 2026-12-03 from the ticket\n"
                            "\n"
                            "origin custody.test/v\n"
@@ -29,7 +30,8 @@ TEST_CASE("verify::parse_trusted_keys reads origin, ledger and actor lines") {
   CHECK(keys->actors[0].actor == "alice");
   CHECK(keys->actors[0].kid == alice.public_key().fingerprint());
   CHECK(keys->actors[1].actor == "bob");
-  CHECK(keys->actors[1].kid == ledger.public_key().fingerprint()); // base64 key -> its kid
+  CHECK(keys->actors[1].kid
+        == ledger.public_key().fingerprint()); // base64 key -> its kid
 
   // format_trusted_keys writes what parse_trusted_keys reads.
   auto again = parse_trusted_keys(format_trusted_keys(*keys));
@@ -47,22 +49,24 @@ TEST_CASE("verify::parse_trusted_keys reads origin, ledger and actor lines") {
 
 TEST_CASE("verify::parse_trusted_keys rejects anything else, naming the line") {
   const auto ledger = *SigningKey::generate();
-  const std::string vkey = note::format_vkey("custody.test/v", ledger.public_key());
+  const std::string vkey =
+      note::format_vkey("custody.test/v", ledger.public_key());
   const std::string kid(64, 'a');
   const std::pair<std::string, std::string> cases[] = {
-    {"origin a\norigin b\n", "line 2: origin is given twice"},
-    {"origin has+plus\n", "invalid origin"},
-    {"origin\n", "expected: origin <origin>"},
-    {"ledger nonsense\n", "malformed verifier key"},
-    {"ledger " + vkey + "\nledger " + vkey + "\n", "ledger is given twice"},
-    {"origin other\nledger " + vkey + "\n", "the ledger key is named 'custody.test/v'"},
-    {"actor -bad " + kid + "\n", "invalid actor name"},
-    {"actor alice 1234\n", "must be a kid"},
-    {"actor alice " + std::string(64, 'A') + "\n", "must be a kid"},
-    {"actor alice " + kid + "\nactor bob " + kid + "\n", "is given twice"},
-    {"actor alice\n", "expected: actor <name>"},
-    {"checkpoint 5\n", "unknown directive 'checkpoint'"},
-    {"origin \xff\n", "not UTF-8"},
+      {"origin a\norigin b\n", "line 2: origin is given twice"},
+      {"origin has+plus\n", "invalid origin"},
+      {"origin\n", "expected: origin <origin>"},
+      {"ledger nonsense\n", "malformed verifier key"},
+      {"ledger " + vkey + "\nledger " + vkey + "\n", "ledger is given twice"},
+      {"origin other\nledger " + vkey + "\n",
+       "the ledger key is named 'custody.test/v'"},
+      {"actor -bad " + kid + "\n", "invalid actor name"},
+      {"actor alice 1234\n", "must be a kid"},
+      {"actor alice " + std::string(64, 'A') + "\n", "must be a kid"},
+      {"actor alice " + kid + "\nactor bob " + kid + "\n", "is given twice"},
+      {"actor alice\n", "expected: actor <name>"},
+      {"checkpoint 5\n", "unknown directive 'checkpoint'"},
+      {"origin \xff\n", "not UTF-8"},
   };
   for (const auto& [text, expect] : cases) {
     CAPTURE(text);
@@ -75,7 +79,8 @@ TEST_CASE("verify::parse_trusted_keys rejects anything else, naming the line") {
 
 TEST_CASE("verify::object_path is objects/sha256/<2 hex>/<62 hex>") {
   const std::string hex = to_hex(sha256("x"));
-  CHECK(object_path("/v", hex).string() == "/v/objects/sha256/" + hex.substr(0, 2) + "/" + hex.substr(2));
+  CHECK(object_path("/v", hex).string()
+        == "/v/objects/sha256/" + hex.substr(0, 2) + "/" + hex.substr(2));
 }
 
 namespace {
@@ -89,7 +94,8 @@ struct World {
   int64_t t = 1764777600000;
   std::string inc = "INC-2025-12-03-1";
 
-  Result<void> add(const std::string& type, const std::string& incident, Json fields) {
+  Result<void>
+  add(const std::string& type, const std::string& incident, Json fields) {
     Entry e;
     e.origin = "custody.test/v";
     e.seq = seq;
@@ -105,30 +111,52 @@ struct World {
     return {};
   }
   World() {
-    REQUIRE(add("vault_init", "",
-                Json{{"ledger_key", note::format_vkey("custody.test/v", ledger.public_key())},
+    REQUIRE(add("vault_init",
+                "",
+                Json{{"ledger_key",
+                      note::format_vkey("custody.test/v", ledger.public_key())},
                      {"public_key", to_base64(key.public_key().raw())},
                      {"tool", "custody"},
                      {"tool_version", "t"},
                      {"host", "h"}}));
-    REQUIRE(add("incident_open", inc,
-                Json{{"id", inc}, {"severity", "P1"}, {"title", "t"}, {"detected_at_ms", t},
-                     {"reporter", "a"}, {"commander", "a"}, {"affected_systems", Json::array()},
-                     {"affected_customers", Json::array()}, {"playbook", ""},
-                     {"description", ""}, {"root_cause", ""}}));
+    REQUIRE(add("incident_open",
+                inc,
+                Json{{"id", inc},
+                     {"severity", "P1"},
+                     {"title", "t"},
+                     {"detected_at_ms", t},
+                     {"reporter", "a"},
+                     {"commander", "a"},
+                     {"affected_systems", Json::array()},
+                     {"affected_customers", Json::array()},
+                     {"playbook", ""},
+                     {"description", ""},
+                     {"root_cause", ""}}));
   }
   Json verify_fields(uint64_t size) {
-    return Json{{"ledger_size", size}, {"root", to_hex(sha256("r"))}, {"findings", 0},
-                {"warnings", 0}, {"first_bad_seq", nullptr}, {"summary", "verify: OK"},
-                {"rehash", true}, {"stored_checkpoints", 1}, {"latest_checkpoint", 2},
-                {"external_checkpoints", Json::array()}, {"objects", 0}, {"bytes_hashed", 0},
-                {"trust", "first-use"}, {"tool", "custody"}, {"tool_version", "t"}};
+    return Json{{"ledger_size", size},
+                {"root", to_hex(sha256("r"))},
+                {"findings", 0},
+                {"warnings", 0},
+                {"first_bad_seq", nullptr},
+                {"summary", "verify: OK"},
+                {"rehash", true},
+                {"stored_checkpoints", 1},
+                {"latest_checkpoint", 2},
+                {"external_checkpoints", Json::array()},
+                {"objects", 0},
+                {"bytes_hashed", 0},
+                {"trust", "first-use"},
+                {"tool", "custody"},
+                {"tool_version", "t"}};
   }
 };
 
 } // namespace
 
-TEST_CASE("projection: a verify entry records the last verification; its incident is optional") {
+TEST_CASE(
+    "projection: a verify entry records the last verification; its incident is "
+    "optional") {
   World w;
   REQUIRE(w.add("verify", "", w.verify_fields(2)));
   auto meta = *w.store.get(Table::meta, "verify");
@@ -140,11 +168,15 @@ TEST_CASE("projection: a verify entry records the last verification; its inciden
   CHECK((*w.store.get(Table::meta, "verify"))->at("incident") == w.inc);
 }
 
-TEST_CASE("projection refuses a verify entry that claims later entries or an unknown incident") {
+TEST_CASE(
+    "projection refuses a verify entry that claims later entries or an unknown "
+    "incident") {
   World w;
-  auto future = w.add("verify", "", w.verify_fields(3)); // entry 2 cannot cover 3 entries
+  auto future =
+      w.add("verify", "", w.verify_fields(3)); // entry 2 cannot cover 3 entries
   REQUIRE_FALSE(future);
-  CHECK(future.error().message.find("only the entries before it exist") != std::string::npos);
+  CHECK(future.error().message.find("only the entries before it exist")
+        != std::string::npos);
   auto unknown = w.add("verify", "INC-2025-12-03-9", w.verify_fields(2));
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message.find("unknown incident") != std::string::npos);

@@ -3,15 +3,16 @@
 #include "common/digest.hpp"
 #include "common/time.hpp"
 #include "common/version.hpp"
-#include "tests/testutil.hpp"
 #include "vault/vault.hpp"
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <stdexcept>
 
-#include <sys/stat.h>
+#include "tests/testutil.hpp"
 
 namespace custody::test {
 
@@ -20,8 +21,7 @@ using verify::Json;
 
 namespace {
 
-template<typename T>
-T must(Result<T> r, std::string_view what) {
+template<typename T> T must(Result<T> r, std::string_view what) {
   if (!r) {
     throw std::runtime_error(fmt::format("{}: {}", what, r.error().message));
   }
@@ -30,7 +30,8 @@ T must(Result<T> r, std::string_view what) {
 
 void save_checkpoint(vault::Vault& v, SmallVault& s) {
   auto cp = must(v.checkpoint(), "checkpoint");
-  const fs::path file = s.root / fmt::format("checkpoint-{}.note", cp.checkpoint.size);
+  const fs::path file =
+      s.root / fmt::format("checkpoint-{}.note", cp.checkpoint.size);
   write_file(file, cp.note);
   s.checkpoint_files.push_back(file);
 }
@@ -68,14 +69,17 @@ SmallVault make_small_vault(const fs::path& root, const std::string& origin) {
                must(SigningKey::generate(), "key"),
                {}};
   fs::create_directories(root);
-  const auto init = must(vault::Vault::init(vault::InitOptions{
-                           s.dir, vault::Identity{"alice", s.keys / "alice.pem", {}}, origin}),
-                         "init");
+  const auto init = must(
+      vault::Vault::init(vault::InitOptions{
+          s.dir, vault::Identity{"alice", s.keys / "alice.pem", {}}, origin}),
+      "init");
   s.origin = init.origin;
   s.ledger_vkey = init.ledger_vkey;
   s.checkpoint_files.push_back(root / "checkpoint-1.note");
   write_file(s.checkpoint_files.back(), init.checkpoint.note);
-  s.alice = must(vault::load_signer(vault::Identity{"alice", s.keys / "alice.pem", {}}), "alice");
+  s.alice = must(
+      vault::load_signer(vault::Identity{"alice", s.keys / "alice.pem", {}}),
+      "alice");
   auto v = must(vault::Vault::open(s.dir), "open");
 
   vault::KeyNewOptions bob;
@@ -83,31 +87,54 @@ SmallVault make_small_vault(const fs::path& root, const std::string& origin) {
   bob.key_file = s.keys / "bob.pem";
   bob.comment = "analyst";
   must(v.key_new(s.alice, bob), "key bob");
-  s.bob = must(vault::load_signer(vault::Identity{"bob", s.keys / "bob.pem", {}}), "bob");
+  s.bob =
+      must(vault::load_signer(vault::Identity{"bob", s.keys / "bob.pem", {}}),
+           "bob");
 
-  const Json inc = must(v.incident_open(s.alice, vault::IncidentOpenOptions{
-                                                   "P1", "VPS 4294967297 compromised", {},
-                                                   {"hetzner:server/4294967297"}, {"acme"},
-                                                   "vps-compromise", "", "", "ssh brute force", ""}),
-                        "incident");
+  const Json inc = must(
+      v.incident_open(s.alice,
+                      vault::IncidentOpenOptions{"P1",
+                                                 "VPS 4294967297 compromised",
+                                                 {},
+                                                 {"hetzner:server/4294967297"},
+                                                 {"acme"},
+                                                 "vps-compromise",
+                                                 "",
+                                                 "",
+                                                 "ssh brute force",
+                                                 ""}),
+      "incident");
   s.incident = inc.at("id").get<std::string>();
-  write_file(root / "a.log", "Dec  3 01:02:03 vps sshd[42]: Failed password for root\n");
-  write_file(root / "b.log", "{\"ts\":\"2026-12-03T01:02:04Z\",\"msg\":\"deploy\"}\n");
-  must(v.add(s.alice, vault::AddOptions{root / "a.log", s.incident, "hetzner", "auth log",
-                                        "log_export", {}}),
+  write_file(root / "a.log",
+             "Dec  3 01:02:03 vps sshd[42]: Failed password for root\n");
+  write_file(root / "b.log",
+             "{\"ts\":\"2026-12-03T01:02:04Z\",\"msg\":\"deploy\"}\n");
+  must(v.add(s.alice,
+             vault::AddOptions{root / "a.log",
+                               s.incident,
+                               "hetzner",
+                               "auth log",
+                               "log_export",
+                               {}}),
        "add a");
-  must(v.add(s.alice, vault::AddOptions{root / "b.log", s.incident, "vercel", "", "log_export",
-                                        {}}),
+  must(v.add(s.alice,
+             vault::AddOptions{
+                 root / "b.log", s.incident, "vercel", "", "log_export", {}}),
        "add b");
   save_checkpoint(v, s);
 
   fs::create_directories(root / "out");
-  must(v.export_item(s.alice, vault::ExportOptions{s.incident + "-E1", root / "out",
-                                                   "timeline analysis"}),
+  must(v.export_item(s.alice,
+                     vault::ExportOptions{s.incident + "-E1",
+                                          root / "out",
+                                          "timeline analysis"}),
        "export");
-  must(v.incident_status(s.bob, s.incident, "contained", std::nullopt, "firewall applied"),
+  must(v.incident_status(
+           s.bob, s.incident, "contained", std::nullopt, "firewall applied"),
        "status");
-  must(v.incident_update(s.bob, s.incident, Json{{"root_cause", "weak root password"}},
+  must(v.incident_update(s.bob,
+                         s.incident,
+                         Json{{"root_cause", "weak root password"}},
                          "found in auth.log"),
        "update");
   vault::KeyNewOptions carol;
@@ -117,23 +144,32 @@ SmallVault make_small_vault(const fs::path& root, const std::string& origin) {
   s.carol = must(SigningKey::load(s.keys / "carol.pem", std::nullopt), "carol");
   must(v.key_revoke(s.alice, "carol", "", "left the team"), "revoke carol");
   save_checkpoint(v, s);
-  s.ledger_key = must(SigningKey::load(s.dir / "keys" / "ledger.pem", std::nullopt), "ledger key");
+  s.ledger_key =
+      must(SigningKey::load(s.dir / "keys" / "ledger.pem", std::nullopt),
+           "ledger key");
   return s;
 }
 
-BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t entries,
-                             uint64_t objects, uint64_t object_size) {
+BigVaultStats make_big_vault(const fs::path& dir,
+                             const fs::path& keys,
+                             uint64_t entries,
+                             uint64_t objects,
+                             uint64_t object_size) {
   constexpr uint64_t k_incidents = 10;
   constexpr size_t k_batch = 5000;
   if (entries < objects + 20 + 2 * k_incidents) {
-    throw std::runtime_error("make_big_vault: too few entries for that many objects");
+    throw std::runtime_error(
+        "make_big_vault: too few entries for that many objects");
   }
   BigVaultStats stats;
   const auto init = must(vault::Vault::init(vault::InitOptions{
-                           dir, vault::Identity{"alice", keys / "alice.pem", {}},
-                           std::string("custody.bench/big")}),
+                             dir,
+                             vault::Identity{"alice", keys / "alice.pem", {}},
+                             std::string("custody.bench/big")}),
                          "init");
-  auto alice = must(vault::load_signer(vault::Identity{"alice", keys / "alice.pem", {}}), "alice");
+  auto alice =
+      must(vault::load_signer(vault::Identity{"alice", keys / "alice.pem", {}}),
+           "alice");
   auto v = must(vault::Vault::open(dir), "open");
   vault::KeyNewOptions bob;
   bob.subject = "bob";
@@ -143,18 +179,20 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
   // Objects first (the store), then their collect entries.
   std::vector<std::pair<std::string, uint64_t>> stored; // sha hex, size
   for (uint64_t i = 0; i < objects; ++i) {
-    const auto o = must(v.store().ingest_bytes(object_bytes(i, object_size), "object"), "ingest");
+    const auto o =
+        must(v.store().ingest_bytes(object_bytes(i, object_size), "object"),
+             "ingest");
     stored.emplace_back(to_hex(o.sha256), o.size);
     stats.object_bytes += o.size;
   }
   stats.objects = objects;
 
-  auto append = [&](const std::function<std::vector<vault::Draft>(verify::ProjectionStore&,
-                                                                  int64_t, uint64_t)>& make) {
+  auto append = [&](const std::function<std::vector<vault::Draft>(
+                        verify::ProjectionStore&, int64_t, uint64_t)>& make) {
     const uint64_t base = must(v.ledger().size(), "size");
     must(v.ledger().append(alice,
-                           [&](verify::ProjectionStore& store,
-                               int64_t now) -> Result<std::vector<vault::Draft>> {
+                           [&](verify::ProjectionStore& store, int64_t now)
+                               -> Result<std::vector<vault::Draft>> {
                              return make(store, now, base);
                            }),
          "append");
@@ -173,13 +211,19 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
       const std::string id = fmt::format("{}{}", prefix, n0 + i);
       incidents.push_back(id);
       drafts.push_back(vault::Draft{
-        "incident_open", id,
-        Json{{"id", id}, {"severity", "P2"}, {"title", fmt::format("bench incident {}", i)},
-             {"detected_at_ms", now}, {"reporter", "alice"}, {"commander", "alice"},
-             {"affected_systems", {"hetzner:server/4294967297", "vercel"}},
-             {"affected_customers", {"acme"}}, {"playbook", "vps-compromise"},
-             {"description", "synthetic incident for the verifier benchmark"},
-             {"root_cause", ""}}});
+          "incident_open",
+          id,
+          Json{{"id", id},
+               {"severity", "P2"},
+               {"title", fmt::format("bench incident {}", i)},
+               {"detected_at_ms", now},
+               {"reporter", "alice"},
+               {"commander", "alice"},
+               {"affected_systems", {"hetzner:server/4294967297", "vercel"}},
+               {"affected_customers", {"acme"}},
+               {"playbook", "vps-compromise"},
+               {"description", "synthetic incident for the verifier benchmark"},
+               {"root_cause", ""}}});
     }
     return drafts;
   });
@@ -190,19 +234,32 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
   for (size_t start = 0; start < stored.size(); start += k_batch) {
     append([&](verify::ProjectionStore&, int64_t now, uint64_t) {
       std::vector<vault::Draft> drafts;
-      for (size_t i = start; i < std::min(stored.size(), start + k_batch); ++i) {
+      for (size_t i = start; i < std::min(stored.size(), start + k_batch);
+           ++i) {
         const std::string& inc = incidents[i % incidents.size()];
         const uint64_t n = ++evidence_count[inc];
         const std::string item = fmt::format("{}-E{}", inc, n);
         items.push_back(item);
         drafts.push_back(vault::Draft{
-          "collect", inc,
-          Json{{"item", item}, {"n", n}, {"kind", "log_export"}, {"sha256", stored[i].first},
-               {"size", stored[i].second}, {"source", "vercel"},
-               {"method", "file ingest: copied into the vault and SHA-256 hashed in one pass"},
-               {"tool", k_tool_name}, {"tool_version", k_tool_version}, {"collected_ms", now},
-               {"location", vault::object_location(init.origin, stored[i].first)},
-               {"original_name", fmt::format("/srv/exports/object-{}.log", i)}, {"notes", ""}}});
+            "collect",
+            inc,
+            Json{
+                {"item", item},
+                {"n", n},
+                {"kind", "log_export"},
+                {"sha256", stored[i].first},
+                {"size", stored[i].second},
+                {"source", "vercel"},
+                {"method",
+                 "file ingest: copied into the vault and SHA-256 hashed in one "
+                 "pass"},
+                {"tool", k_tool_name},
+                {"tool_version", k_tool_version},
+                {"collected_ms", now},
+                {"location",
+                 vault::object_location(init.origin, stored[i].first)},
+                {"original_name", fmt::format("/srv/exports/object-{}.log", i)},
+                {"notes", ""}}});
       }
       return drafts;
     });
@@ -212,12 +269,17 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
   append([&](verify::ProjectionStore&, int64_t now, uint64_t) {
     std::vector<vault::Draft> drafts;
     for (const auto& inc : incidents) {
+      drafts.push_back(vault::Draft{"incident_status",
+                                    inc,
+                                    Json{{"from", "open"},
+                                         {"to", "contained"},
+                                         {"at_ms", now},
+                                         {"note", "isolated"}}});
       drafts.push_back(vault::Draft{
-        "incident_status", inc,
-        Json{{"from", "open"}, {"to", "contained"}, {"at_ms", now}, {"note", "isolated"}}});
-      drafts.push_back(vault::Draft{
-        "incident_update", inc,
-        Json{{"set", Json{{"root_cause", "credential stuffing"}}}, {"reason", "analysis"}}});
+          "incident_update",
+          inc,
+          Json{{"set", Json{{"root_cause", "credential stuffing"}}},
+               {"reason", "analysis"}}});
     }
     return drafts;
   });
@@ -234,19 +296,29 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
         const std::string inc = item.substr(0, item.rfind("-E"));
         const auto& obj = stored[k % stored.size()];
         drafts.push_back(vault::Draft{
-          "access", inc,
-          Json{{"item", item}, {"action", "export"}, {"purpose", "timeline analysis"},
-               {"destination", fmt::format("/home/analyst/cases/{}/copy-{}.log", inc, k)},
-               {"host", "analyst-workstation"}}});
-        drafts.push_back(vault::Draft{
-          "access_result", inc,
-          Json{{"access_seq", base + j}, {"item", item}, {"outcome", "ok"},
-               {"sha256", obj.first}, {"size", obj.second}, {"detail", ""}}});
+            "access",
+            inc,
+            Json{{"item", item},
+                 {"action", "export"},
+                 {"purpose", "timeline analysis"},
+                 {"destination",
+                  fmt::format("/home/analyst/cases/{}/copy-{}.log", inc, k)},
+                 {"host", "analyst-workstation"}}});
+        drafts.push_back(vault::Draft{"access_result",
+                                      inc,
+                                      Json{{"access_seq", base + j},
+                                           {"item", item},
+                                           {"outcome", "ok"},
+                                           {"sha256", obj.first},
+                                           {"size", obj.second},
+                                           {"detail", ""}}});
       }
       if (want % 2 == 1) {
-        drafts.push_back(vault::Draft{"incident_update", incidents[0],
-                                      Json{{"set", Json{{"description", "still investigating"}}},
-                                           {"reason", "status"}}});
+        drafts.push_back(vault::Draft{
+            "incident_update",
+            incidents[0],
+            Json{{"set", Json{{"description", "still investigating"}}},
+                 {"reason", "status"}}});
       }
       return drafts;
     });
@@ -257,7 +329,8 @@ BigVaultStats make_big_vault(const fs::path& dir, const fs::path& keys, uint64_t
 }
 
 RawDb::RawDb(const fs::path& db) {
-  if (sqlite3_open_v2(db.c_str(), &m_db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(db.c_str(), &m_db, SQLITE_OPEN_READWRITE, nullptr)
+      != SQLITE_OK) {
     throw std::runtime_error("open " + db.string());
   }
   sqlite3_busy_timeout(m_db, 10000);
@@ -277,22 +350,26 @@ void RawDb::exec(const std::string& sql) {
 }
 
 void RawDb::drop_triggers() {
-  exec("DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete; "
-       "DROP TRIGGER ledger_contiguous; DROP TRIGGER checkpoints_no_update; "
-       "DROP TRIGGER checkpoints_no_delete; DROP TRIGGER checkpoints_grow;");
+  exec(
+      "DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete; "
+      "DROP TRIGGER ledger_contiguous; DROP TRIGGER checkpoints_no_update; "
+      "DROP TRIGGER checkpoints_no_delete; DROP TRIGGER checkpoints_grow;");
 }
 
-std::string RawDb::get(const std::string& table, const std::string& column,
+std::string RawDb::get(const std::string& table,
+                       const std::string& column,
                        const std::string& where) {
   sqlite3_stmt* st = nullptr;
-  const std::string sql = fmt::format("SELECT {} FROM {} WHERE {}", column, table, where);
+  const std::string sql =
+      fmt::format("SELECT {} FROM {} WHERE {}", column, table, where);
   if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
     throw std::runtime_error(sql);
   }
   std::string out;
   if (sqlite3_step(st) == SQLITE_ROW) {
     const void* p = sqlite3_column_blob(st, 0);
-    out.assign(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    out.assign(static_cast<const char*>(p),
+               static_cast<size_t>(sqlite3_column_bytes(st, 0)));
   } else {
     sqlite3_finalize(st);
     throw std::runtime_error("no row: " + sql);
@@ -301,17 +378,23 @@ std::string RawDb::get(const std::string& table, const std::string& column,
   return out;
 }
 
-void RawDb::set(const std::string& table, const std::string& column, const std::string& where,
-                const std::string& value, bool blob) {
+void RawDb::set(const std::string& table,
+                const std::string& column,
+                const std::string& where,
+                const std::string& value,
+                bool blob) {
   sqlite3_stmt* st = nullptr;
-  const std::string sql = fmt::format("UPDATE {} SET {} = ?1 WHERE {}", table, column, where);
+  const std::string sql =
+      fmt::format("UPDATE {} SET {} = ?1 WHERE {}", table, column, where);
   if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
     throw std::runtime_error(sql + ": " + sqlite3_errmsg(m_db));
   }
   if (blob) {
-    sqlite3_bind_blob(st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(
+        st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   } else {
-    sqlite3_bind_text(st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(
+        st, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   }
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
@@ -320,19 +403,27 @@ void RawDb::set(const std::string& table, const std::string& column, const std::
   }
 }
 
-void RawDb::insert_entry(uint64_t seq, const std::string& bytes, const std::string& kid,
+void RawDb::insert_entry(uint64_t seq,
+                         const std::string& bytes,
+                         const std::string& kid,
                          const std::string& sig) {
   sqlite3_stmt* st = nullptr;
-  const char* sql = "INSERT INTO ledger (seq, entry, leaf_hash, kid, sig) VALUES (?1, ?2, ?3, ?4, ?5)";
+  const char* sql =
+      "INSERT INTO ledger (seq, entry, leaf_hash, kid, sig) VALUES (?1, ?2, "
+      "?3, ?4, ?5)";
   if (sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr) != SQLITE_OK) {
     throw std::runtime_error(sqlite3_errmsg(m_db));
   }
   const Hash256 leaf = verify::entry_leaf_hash(bytes);
   sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(seq));
-  sqlite3_bind_blob(st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_blob(st, 3, leaf.data(), static_cast<int>(leaf.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 4, kid.data(), static_cast<int>(kid.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_blob(st, 5, sig.data(), static_cast<int>(sig.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(
+      st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(
+      st, 3, leaf.data(), static_cast<int>(leaf.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(
+      st, 4, kid.data(), static_cast<int>(kid.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(
+      st, 5, sig.data(), static_cast<int>(sig.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
@@ -352,21 +443,33 @@ int64_t RawDb::count(const std::string& table) {
 
 void RawDb::create_plain(const fs::path& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+  if (sqlite3_open_v2(path.c_str(),
+                      &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr)
       != SQLITE_OK) {
     sqlite3_close_v2(db);
     throw std::runtime_error("create " + path.string());
   }
-  sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+               nullptr,
+               nullptr,
+               nullptr);
   sqlite3_close_v2(db);
 }
 
-Forged forge_entry(const fs::path& db, const std::string& origin, const std::string& actor,
-                   const SigningKey& key, const std::string& type, const std::string& incident,
+Forged forge_entry(const fs::path& db,
+                   const std::string& origin,
+                   const std::string& actor,
+                   const SigningKey& key,
+                   const std::string& type,
+                   const std::string& incident,
                    const Json& fields) {
   RawDb raw(db);
   const int64_t n = raw.count("ledger");
-  const std::string last = raw.get("ledger", "entry", fmt::format("seq = {}", n - 1));
+  const std::string last =
+      raw.get("ledger", "entry", fmt::format("seq = {}", n - 1));
   const auto tip = must(verify::decode_entry(last), "decode tip");
   verify::Entry e;
   e.origin = origin;
@@ -382,23 +485,27 @@ Forged forge_entry(const fs::path& db, const std::string& origin, const std::str
   f.seq = e.seq;
   f.bytes = must(verify::encode_entry(e), "encode forged entry");
   f.kid = e.kid;
-  const Signature sig = must(key.sign(as_bytes(verify::signed_message(f.bytes))), "sign");
+  const Signature sig =
+      must(key.sign(as_bytes(verify::signed_message(f.bytes))), "sign");
   f.sig.assign(sig.begin(), sig.end());
   return f;
 }
 
-void insert_forged(const fs::path& db, const Forged& f, bool update_projections) {
+void insert_forged(const fs::path& db,
+                   const Forged& f,
+                   bool update_projections) {
   auto conn = must(sql::Db::open(db, sql::Mode::read_write), "open");
   auto tx = must(sql::Transaction::begin_immediate(conn), "begin");
-  auto insert = must(conn.prepare("INSERT INTO ledger (seq, entry, leaf_hash, kid, sig) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5)"),
-                     "prepare");
+  auto insert =
+      must(conn.prepare("INSERT INTO ledger (seq, entry, leaf_hash, kid, sig) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)"),
+           "prepare");
   const Hash256 leaf = verify::entry_leaf_hash(f.bytes);
   insert.bind(1, static_cast<int64_t>(f.seq))
-    .bind_blob(2, as_bytes(f.bytes))
-    .bind_blob(3, leaf)
-    .bind(4, f.kid)
-    .bind_blob(5, as_bytes(f.sig));
+      .bind_blob(2, as_bytes(f.bytes))
+      .bind_blob(3, leaf)
+      .bind(4, f.kid)
+      .bind_blob(5, as_bytes(f.sig));
   if (auto r = insert.run(); !r) {
     throw std::runtime_error("insert forged entry: " + r.error().message);
   }
@@ -414,10 +521,15 @@ void insert_forged(const fs::path& db, const Forged& f, bool update_projections)
   }
 }
 
-std::string sign_checkpoint(const std::string& origin, uint64_t size, const Hash256& root,
+std::string sign_checkpoint(const std::string& origin,
+                            uint64_t size,
+                            const Hash256& root,
                             const SigningKey& key) {
-  return must(note::sign(note::format_checkpoint(note::Checkpoint{origin, size, root}), origin, key),
-              "sign checkpoint");
+  return must(
+      note::sign(note::format_checkpoint(note::Checkpoint{origin, size, root}),
+                 origin,
+                 key),
+      "sign checkpoint");
 }
 
 std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
@@ -431,9 +543,15 @@ std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
     if (S_ISREG(st.st_mode)) {
       content_hash = to_hex(sha256(read_file(p)));
     }
-    return fmt::format("mode={:o} size={} mtime={}.{:09} ctime={}.{:09} sha256={}", st.st_mode,
-                       st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
-                       st.st_ctim.tv_nsec, content_hash);
+    return fmt::format(
+        "mode={:o} size={} mtime={}.{:09} ctime={}.{:09} sha256={}",
+        st.st_mode,
+        st.st_size,
+        st.st_mtim.tv_sec,
+        st.st_mtim.tv_nsec,
+        st.st_ctim.tv_sec,
+        st.st_ctim.tv_nsec,
+        content_hash);
   };
   out.emplace(".", describe(dir));
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
@@ -443,7 +561,8 @@ std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
 }
 
 void copy_tree(const fs::path& from, const fs::path& to) {
-  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::copy(
+      from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
 }
 
 } // namespace custody::test

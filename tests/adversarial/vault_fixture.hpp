@@ -32,17 +32,18 @@ namespace custody::test {
 //   8 incident_update (bob)
 //   9 key_register carol  10 key_revoke carol   checkpoint 11
 struct SmallVault {
-  std::filesystem::path root;   // test directory
-  std::filesystem::path dir;    // the vault
-  std::filesystem::path keys;   // actors' key files
+  std::filesystem::path root; // test directory
+  std::filesystem::path dir;  // the vault
+  std::filesystem::path keys; // actors' key files
   std::string origin;
   std::string ledger_vkey;
   std::string incident;
   vault::Signer alice;
   vault::Signer bob;
-  SigningKey carol;             // registered at 9, revoked at 10
-  SigningKey ledger_key;        // keys/ledger.pem, as an insider would read it
-  std::vector<std::filesystem::path> checkpoint_files; // note of every checkpoint, in order
+  SigningKey carol;      // registered at 9, revoked at 10
+  SigningKey ledger_key; // keys/ledger.pem, as an insider would read it
+  std::vector<std::filesystem::path>
+      checkpoint_files; // note of every checkpoint, in order
 };
 
 // Builds the SmallVault under `root` (which must not exist yet).
@@ -61,8 +62,11 @@ struct BigVaultStats {
 // batched appends (Ledger::append with a builder returning many drafts). The
 // mix: key registrations, 10 incidents, one collect per object, status
 // changes, updates, and access/access_result pairs for the rest.
-BigVaultStats make_big_vault(const std::filesystem::path& dir, const std::filesystem::path& keys,
-                             uint64_t entries, uint64_t objects, uint64_t object_size);
+BigVaultStats make_big_vault(const std::filesystem::path& dir,
+                             const std::filesystem::path& keys,
+                             uint64_t entries,
+                             uint64_t objects,
+                             uint64_t object_size);
 
 // A raw read-write SQLite connection, as the owner of the file has (no
 // defensive flag, no triggers unless you keep them).
@@ -77,13 +81,20 @@ public:
   // Drops the append-only triggers.
   void drop_triggers();
   // Returns column `column` (blob or text) of `table` where `where`.
-  std::string get(const std::string& table, const std::string& column, const std::string& where);
+  std::string get(const std::string& table,
+                  const std::string& column,
+                  const std::string& where);
   // Sets column `column` of the rows where `where` to `value` (bound as a
   // blob when `blob`, else as text).
-  void set(const std::string& table, const std::string& column, const std::string& where,
-           const std::string& value, bool blob);
+  void set(const std::string& table,
+           const std::string& column,
+           const std::string& where,
+           const std::string& value,
+           bool blob);
   // Inserts a ledger row.
-  void insert_entry(uint64_t seq, const std::string& bytes, const std::string& kid,
+  void insert_entry(uint64_t seq,
+                    const std::string& bytes,
+                    const std::string& kid,
                     const std::string& sig);
   int64_t count(const std::string& table);
   // Creates `path`: an SQLite database that is not a custody ledger.
@@ -101,25 +112,34 @@ struct Forged {
   std::string kid;
   std::string sig;
 };
-Forged forge_entry(const std::filesystem::path& db, const std::string& origin,
-                   const std::string& actor, const SigningKey& key, const std::string& type,
-                   const std::string& incident, const verify::Json& fields);
+Forged forge_entry(const std::filesystem::path& db,
+                   const std::string& origin,
+                   const std::string& actor,
+                   const SigningKey& key,
+                   const std::string& type,
+                   const std::string& incident,
+                   const verify::Json& fields);
 
 // Appends `f` to the ledger `db` as the writer would, minus every check:
 // inserts the row and, when `update_projections`, applies the entry to the
 // projection tables (vault::SqlProjection), so that the vault is consistent
 // except for whatever makes the entry invalid.
-void insert_forged(const std::filesystem::path& db, const Forged& f,
+void insert_forged(const std::filesystem::path& db,
+                   const Forged& f,
                    bool update_projections = true);
 
 // Signs a checkpoint note (origin, size, root) with `key`.
-std::string sign_checkpoint(const std::string& origin, uint64_t size, const Hash256& root,
+std::string sign_checkpoint(const std::string& origin,
+                            uint64_t size,
+                            const Hash256& root,
                             const SigningKey& key);
 
 // Records every file under `dir`: content hash, size, mode, mtime and ctime.
-std::map<std::string, std::string> snapshot_tree(const std::filesystem::path& dir);
+std::map<std::string, std::string>
+snapshot_tree(const std::filesystem::path& dir);
 
 // Copies directory `from` to `to` recursively, keeping modes.
-void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to);
+void copy_tree(const std::filesystem::path& from,
+               const std::filesystem::path& to);
 
 } // namespace custody::test

@@ -1,7 +1,6 @@
 // Running the verifier in-process and asserting on its findings.
 #pragma once
 
-#include "tests/adversarial/vault_fixture.hpp"
 #include "verify/verifier.hpp"
 
 #include <doctest/doctest.h>
@@ -11,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/adversarial/vault_fixture.hpp"
 
 namespace custody::test {
 
@@ -32,7 +33,8 @@ struct Outcome {
   // Returns true when a finding of `code` names entry `seq`.
   [[nodiscard]] bool has(std::string_view code, uint64_t seq) const {
     for (const auto& f : report.findings()) {
-      if (f.severity == verify::Severity::finding && f.code == code && f.seq == seq) {
+      if (f.severity == verify::Severity::finding && f.code == code
+          && f.seq == seq) {
         return true;
       }
     }
@@ -40,7 +42,8 @@ struct Outcome {
   }
   // Returns true when a finding (any severity when `any`) of `code` has a
   // subject containing `subject`.
-  [[nodiscard]] bool has_subject(std::string_view code, std::string_view subject,
+  [[nodiscard]] bool has_subject(std::string_view code,
+                                 std::string_view subject,
                                  bool any = false) const {
     for (const auto& f : report.findings()) {
       if ((any || f.severity == verify::Severity::finding) && f.code == code
@@ -50,9 +53,11 @@ struct Outcome {
     }
     return false;
   }
-  [[nodiscard]] bool has_item(std::string_view code, std::string_view item) const {
+  [[nodiscard]] bool has_item(std::string_view code,
+                              std::string_view item) const {
     for (const auto& f : report.findings()) {
-      if (f.severity == verify::Severity::finding && f.code == code && f.item == item) {
+      if (f.severity == verify::Severity::finding && f.code == code
+          && f.item == item) {
         return true;
       }
     }
@@ -90,11 +95,13 @@ inline verify::TrustedKeys trusted_keys_of(const SmallVault& s) {
   verify::TrustedKeys k;
   k.origin = s.origin;
   k.ledger_vkey = s.ledger_vkey;
-  k.actors.push_back(verify::TrustedActor{"alice", s.alice.key.public_key().fingerprint()});
+  k.actors.push_back(
+      verify::TrustedActor{"alice", s.alice.key.public_key().fingerprint()});
   return k;
 }
 
-// Options for `s` with everything the auditor holds: pins and all checkpoint copies.
+// Options for `s` with everything the auditor holds: pins and all checkpoint
+// copies.
 inline verify::VerifyOptions audit_options(const SmallVault& s) {
   verify::VerifyOptions o;
   o.vault = s.dir;

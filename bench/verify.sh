@@ -85,7 +85,10 @@ t_sha256sum=$(for _ in 1 2 3; do wall sha256sum "${files[@]}"; done | median)
 t_openssl=$(for _ in 1 2 3; do wall openssl dgst -sha256 "${files[@]}"; done | median)
 mbs() { calc "$bytes / $1 / 1000000"; }
 
-echo "verify: ${entries}-entry ledger (custody verify --no-rehash, median of 3), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores"
+echo "verify: ${entries}-entry ledger (custody verify --no-rehash, median of 3), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if (($(calc "$ed_multi < 0.8 * $bound"))); then
+  echo "note: openssl speed -multi $cores reached only $(printf '%.0f' "$ed_multi")/s of $(printf '%.0f' "$bound")/s: the machine is busy, figures are low"
+fi
 printf '%-46s %-44s %14s %7s %8s\n' "measure" "reference" "figure" "ratio" "goal"
 printf '%-46s %-44s %12.0f/s %6.2fx %8s\n' "entries verified/s (whole run, wall clock)" \
   "$(printf 'openssl speed ed25519 %.0f verify/s x %d' "$ed_one" "$cores")" "$rate_wall" \

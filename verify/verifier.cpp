@@ -1686,7 +1686,9 @@ Result<void> Verifier::compare_projections() {
     std::string differs; // the doc finding, if any
     std::vector<std::string> column_findings;
   };
+  uint64_t tables_done = 0;
   for (Table table : k_all_tables) {
+    progress(Phase::projections, tables_done++, k_all_tables.size(), true);
     const auto columns = projection_columns(table);
     std::string sql = "SELECT key, doc";
     for (const Column& c : columns) {

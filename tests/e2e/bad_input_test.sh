@@ -93,6 +93,8 @@ run_custody incident reopen "$INC"
 expect_rc 0 "reopen"
 before=$(ledger_state "$V")
 set +e
+# (ASAN_OPTIONS: a sanitizer build must accept the preloaded library.)
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
 FAKETIME="-1d" LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
   "$CUSTODY" add "$T/f.log" --incident "$INC" --source x >"$T/.out" 2>"$T/.err"
 RC=$?

@@ -24,9 +24,9 @@
 // CVE-2022-36111).
 //
 // Writers never sign a checkpoint they cannot reconcile with the last one:
-// before signing, the writer recomputes the new entries' leaves from their
-// bytes and checks that the old leaves still fold to the previous checkpoint's
-// root (c2sp.org/tlog-checkpoint: a log MUST NOT sign inconsistent checkpoints).
+// before signing, the writer recomputes every leaf from the entry bytes and
+// checks that the first leaves still fold to the previous checkpoint's root
+// (c2sp.org/tlog-checkpoint: a log MUST NOT sign inconsistent checkpoints).
 #include "vault/ledger.hpp"
 
 #include "common/merkle.hpp"
@@ -82,12 +82,16 @@ Result<Tip> read_tip(sql::Db& db) {
     return tip;
   }
   tip.size = static_cast<uint64_t>(stmt.column_int(0)) + 1;
-  const std::string leaf = stmt.column_blob(1);
-  if (leaf.size() != 32) {
-    return fail(Errc::corrupt, "ledger tip has a malformed leaf hash");
+  // The next entry chains to the tip's bytes, not to the cached column.
+  const std::string bytes = stmt.column_blob(2);
+  tip.leaf = verify::entry_leaf_hash(bytes);
+  if (stmt.column_blob(1) != std::string(tip.leaf.begin(), tip.leaf.end())) {
+    return fail(Errc::corrupt,
+                fmt::format("ledger entry {} does not match its leaf hash; refusing to write "
+                            "after it (run custody verify)",
+                            tip.size - 1));
   }
-  std::copy(leaf.begin(), leaf.end(), tip.leaf.begin());
-  auto entry = verify::decode_entry(stmt.column_blob(2));
+  auto entry = verify::decode_entry(bytes);
   if (!entry) {
     return fail(Errc::corrupt,
                 fmt::format("ledger entry {} is unreadable: {}", tip.size - 1, entry.error().message));
@@ -339,15 +343,13 @@ Result<CheckpointInfo> Ledger::checkpoint(const SigningKey& ledger_key) {
                                              "a checkpoint (run custody verify)",
                                              seq));
     }
-    Hash256 leaf{};
-    if (seq < old_size) {
-      const std::string stored = stmt.column_blob(2);
-      if (stored.size() != 32) {
-        return fail(Errc::corrupt, fmt::format("entry {} has a malformed leaf hash", seq));
-      }
-      std::copy(stored.begin(), stored.end(), leaf.begin());
-    } else {
-      leaf = verify::entry_leaf_hash(stmt.column_blob(1));
+    // Every leaf is recomputed from the entry's bytes (the column is only a
+    // cache, and a cache that disagrees is itself a sign of tampering).
+    const Hash256 leaf = verify::entry_leaf_hash(stmt.column_blob(1));
+    if (stmt.column_blob(2) != std::string(leaf.begin(), leaf.end())) {
+      return fail(Errc::corrupt, fmt::format("entry {} does not match its leaf hash; refusing to "
+                                             "sign a checkpoint (run custody verify)",
+                                             seq));
     }
     range.append(leaf);
     if (previous && range.size() == old_size && range.root() != previous->checkpoint.root) {

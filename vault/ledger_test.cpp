@@ -179,15 +179,39 @@ TEST_CASE("vault::Ledger never signs a checkpoint inconsistent with the previous
   Fixture f;
   REQUIRE(f.open());
   REQUIRE(f.ledger.checkpoint(f.ledger_key));
-  // Someone with the file drops the triggers and rewrites entry 1's bytes.
   auto& db = f.ledger.db();
   REQUIRE(db.exec("DROP TRIGGER ledger_no_update"));
-  REQUIRE(db.exec("UPDATE ledger SET leaf_hash = zeroblob(32) WHERE seq = 1"));
-  REQUIRE(f.open()); // appending still works: the writer trusts its own tip
-  auto cp = f.ledger.checkpoint(f.ledger_key);
-  REQUIRE_FALSE(cp);
-  CHECK(cp.error().code == Errc::corrupt);
-  CHECK(cp.error().message.find("no longer match checkpoint 2") != std::string::npos);
+  SUBCASE("entry bytes rewritten, cached leaf hash recomputed to match") {
+    // A careful editor: entry 1 says something else, and its cache agrees.
+    auto stmt = *db.prepare("SELECT entry FROM ledger WHERE seq = 1");
+    REQUIRE(*stmt.step());
+    std::string bytes = stmt.column_blob(0);
+    bytes.replace(bytes.find("\"title\":\"t\""), 11, "\"title\":\"x\"");
+    const Hash256 leaf = verify::entry_leaf_hash(bytes);
+    auto upd = *db.prepare("UPDATE ledger SET entry = ?1, leaf_hash = ?2 WHERE seq = 1");
+    upd.bind_blob(1, as_bytes(bytes)).bind_blob(2, leaf);
+    REQUIRE(upd.run());
+    REQUIRE(f.open()); // the tip is intact, so appending goes on
+    auto cp = f.ledger.checkpoint(f.ledger_key);
+    REQUIRE_FALSE(cp);
+    CHECK(cp.error().code == Errc::corrupt);
+    CHECK(cp.error().message.find("no longer match checkpoint 2") != std::string::npos);
+  }
+  SUBCASE("entry bytes rewritten, cache left alone") {
+    REQUIRE(db.exec("UPDATE ledger SET entry = CAST(replace(CAST(entry AS TEXT), '\"title\":\"t\"', "
+                    "'\"title\":\"y\"') AS BLOB) WHERE seq = 1"));
+    auto cp = f.ledger.checkpoint(f.ledger_key);
+    REQUIRE_FALSE(cp);
+    CHECK(cp.error().message.find("entry 1 does not match its leaf hash") != std::string::npos);
+  }
+  SUBCASE("the tip's bytes rewritten: no new entry chains to them") {
+    REQUIRE(db.exec("UPDATE ledger SET entry = CAST(replace(CAST(entry AS TEXT), '\"title\":\"t\"', "
+                    "'\"title\":\"z\"') AS BLOB) WHERE seq = 1"));
+    auto r = f.open();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("entry 1 does not match its leaf hash; refusing to write")
+          != std::string::npos);
+  }
 }
 
 TEST_CASE("vault::Ledger refuses an actor whose key is not registered") {

@@ -179,11 +179,15 @@ Result<InitResult> Vault::init(const InitOptions& options) {
     CUSTODY_TRY_ASSIGN(Ledger ledger, Ledger::create(r.db, origin, ledger_key, first, host_name()));
     CUSTODY_TRY_ASSIGN(auto cp, ledger.latest_checkpoint());
     r.checkpoint = std::move(*cp);
+    // created_at is the genesis entry's time, so it can be cross-checked.
+    CUSTODY_TRY_ASSIGN(auto genesis, ledger.db().prepare("SELECT entry FROM ledger WHERE seq = 0"));
+    CUSTODY_TRY(genesis.step());
+    CUSTODY_TRY_ASSIGN(const verify::Entry first_entry, verify::decode_entry(genesis.column_blob(0)));
     CUSTODY_TRY_ASSIGN(const std::string identity,
                        cjson::encode(Json{{"format", 1},
                                           {"origin", origin},
                                           {"ledger_key", r.ledger_vkey},
-                                          {"created_at", format_rfc3339_ms(r.checkpoint.t_ms)}}));
+                                          {"created_at", format_rfc3339_ms(first_entry.t_ms)}}));
     CUSTODY_TRY(write_file_atomic(r.dir / k_identity_file, identity, 0444, Overwrite::no));
     return r;
   }();

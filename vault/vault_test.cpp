@@ -2,6 +2,7 @@
 // (access recorded before bytes are released; copies verified after writing).
 #include "vault/vault.hpp"
 
+#include "common/time.hpp"
 #include "tests/testutil.hpp"
 
 #include <doctest/doctest.h>
@@ -58,6 +59,10 @@ TEST_CASE("vault::Vault::init creates the documented layout with safe modes") {
   const std::string identity = test::read_file(f.dir / "v" / "vault.json");
   CHECK(identity.find("\"origin\":\"custody.test/v\"") != std::string::npos);
   CHECK(identity.find(f.init.ledger_vkey) != std::string::npos);
+  auto genesis = *f.v.ledger().db().prepare("SELECT entry FROM ledger WHERE seq = 0");
+  REQUIRE(*genesis.step());
+  const auto t0 = verify::decode_entry(genesis.column_blob(0))->t_ms;
+  CHECK(identity.find("\"created_at\":\"" + format_rfc3339_ms(t0) + "\"") != std::string::npos);
   // A second init on a non-empty directory is refused and changes nothing.
   auto again = Vault::init(InitOptions{f.dir / "v", Identity{"bob", f.dir / "bob.pem", {}}, {}});
   REQUIRE_FALSE(again);

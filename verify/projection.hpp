@@ -81,7 +81,8 @@ Result<PublicKey> signer_key(const Entry& entry, ProjectionStore& store);
 
 // Checks `entry` against the rules for its type given the state in `store`,
 // then updates `store`. On error `store` may be partly updated: callers roll
-// back (the writer) or stop folding (the verifier).
+// back (the writer rolls back its transaction; the verifier undoes the entry
+// in its own store, reports it and goes on).
 Result<void> apply_entry(const Entry& entry, ProjectionStore& store);
 
 // Returns the next incident id for the UTC day of `t_ms` ("INC-YYYY-MM-DD-N").

@@ -29,10 +29,10 @@ calc() { echo "$*" | bc -l; }
 median() { sort -n | sed -n 2p; }
 # json FILE KEY...: prints a number from custody verify --json output.
 json() {
-  python3 -c 'import json,sys
-v=json.load(open(sys.argv[1]))
-for k in sys.argv[2:]: v=v[k]
-print(v)' "$@"
+  local file=$1 path=""
+  shift
+  for k in "$@"; do path+=".$k"; done
+  jq -r "$path" "$file"
 }
 # wall CMD...: prints the wall time of CMD in seconds (output discarded).
 wall() {

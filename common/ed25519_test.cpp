@@ -24,6 +24,36 @@ TEST_CASE("ed25519 signs and verifies; only exact signatures verify") {
   CHECK_FALSE(other->public_key().verify(as_bytes(msg), *sig));
 }
 
+TEST_CASE("ed25519 verification contexts are reused safely across keys and failures") {
+  auto a = *SigningKey::generate();
+  auto b = *SigningKey::generate();
+  const std::string m1 = "first";
+  const std::string m2 = "second";
+  const Signature sa1 = *a.sign(as_bytes(m1));
+  const Signature sa2 = *a.sign(as_bytes(m2));
+  const Signature sb1 = *b.sign(as_bytes(m1));
+  for (int round = 0; round < 3; ++round) {
+    CHECK(a.public_key().verify(as_bytes(m1), sa1));
+    CHECK(a.public_key().verify(as_bytes(m2), sa2));
+    CHECK_FALSE(a.public_key().verify(as_bytes(m1), sa2)); // a failure ...
+    CHECK(a.public_key().verify(as_bytes(m2), sa2));       // ... does not poison the next
+    CHECK(b.public_key().verify(as_bytes(m1), sb1));
+    CHECK_FALSE(b.public_key().verify(as_bytes(m1), sa1)); // right message, wrong key
+    CHECK_FALSE(a.public_key().verify(as_bytes(m1), sb1));
+  }
+  // More keys than the per-thread cache holds still verify correctly.
+  std::vector<SigningKey> many;
+  for (int i = 0; i < 40; ++i) {
+    many.push_back(*SigningKey::generate());
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& k : many) {
+      CHECK(k.public_key().verify(as_bytes(m1), *k.sign(as_bytes(m1))));
+      CHECK_FALSE(k.public_key().verify(as_bytes(m2), *k.sign(as_bytes(m1))));
+    }
+  }
+}
+
 TEST_CASE("ed25519 RFC 8032 §7.1 test 1 known answer") {
   auto seed = *from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
   auto key = SigningKey::from_seed(as_bytes(seed));

@@ -49,17 +49,6 @@ namespace {
 constexpr int64_t k_application_id = 0x43555354; // 'CUST'
 constexpr int64_t k_user_version = 1;
 
-std::string upper_bound_of_prefix(std::string prefix) {
-  // The smallest string greater than every string starting with `prefix`.
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) {
-    prefix.pop_back();
-  }
-  if (!prefix.empty()) {
-    prefix.back() = static_cast<char>(prefix.back() + 1);
-  }
-  return prefix;
-}
-
 Result<int64_t> pragma_int(sql::Db& db, const char* pragma) {
   CUSTODY_TRY_ASSIGN(auto stmt, db.prepare(fmt::format("PRAGMA {}", pragma)));
   CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
@@ -140,7 +129,7 @@ Result<std::optional<Json>> SqlProjection::get(Table table, const std::string& k
   return std::optional<Json>(std::move(*doc));
 }
 
-Result<void> SqlProjection::put(Table table, const std::string& key, const Json& doc) {
+Result<void> SqlProjection::put(Table table, const std::string& key, Json doc) {
   CUSTODY_TRY_ASSIGN(const std::string text, cjson::encode(doc));
   const auto columns = verify::projection_columns(table);
   std::string names = "key, doc";
@@ -170,15 +159,6 @@ Result<void> SqlProjection::put(Table table, const std::string& key, const Json&
     ++index;
   }
   return stmt.run();
-}
-
-Result<uint64_t> SqlProjection::count_prefix(Table table, const std::string& prefix) {
-  CUSTODY_TRY_ASSIGN(auto stmt,
-                     m_db->prepare(fmt::format("SELECT COUNT(*) FROM {} WHERE key >= ?1 AND key < ?2",
-                                               verify::table_name(table))));
-  stmt.bind(1, prefix).bind(2, upper_bound_of_prefix(prefix));
-  CUSTODY_TRY(stmt.step());
-  return static_cast<uint64_t>(stmt.column_int(0));
 }
 
 Result<Ledger> Ledger::create(const std::filesystem::path& db_path, const std::string& origin,

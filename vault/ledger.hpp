@@ -63,8 +63,7 @@ public:
   explicit SqlProjection(sql::Db& db)
     : m_db(&db) {}
   Result<std::optional<Json>> get(verify::Table table, const std::string& key) override;
-  Result<void> put(verify::Table table, const std::string& key, const Json& doc) override;
-  Result<uint64_t> count_prefix(verify::Table table, const std::string& prefix) override;
+  Result<void> put(verify::Table table, const std::string& key, Json doc) override;
 
 private:
   sql::Db* m_db;

@@ -129,7 +129,7 @@ Result<void> apply_key_register(const Entry& e, ProjectionStore& store, Json& va
                               existing->at("actor").get<std::string>()));
   }
   vault["active_keys"] = vault.at("active_keys").get<int64_t>() + 1;
-  CUSTODY_TRY(store.put(Table::meta, "vault", vault));
+  CUSTODY_TRY(store.put(Table::meta, "vault", std::move(vault)));
   return store.put(Table::keys, kid,
                    Json{{"kid", kid},
                         {"actor", f.at("subject")},
@@ -168,8 +168,8 @@ Result<void> apply_key_revoke(const Entry& e, ProjectionStore& store, Json& vaul
   key["revoked_by"] = e.actor;
   key["revoked_at"] = iso(e.t_ms);
   key["revoke_reason"] = f.at("reason");
-  CUSTODY_TRY(store.put(Table::meta, "vault", vault));
-  return store.put(Table::keys, kid, key);
+  CUSTODY_TRY(store.put(Table::meta, "vault", std::move(vault)));
+  return store.put(Table::keys, kid, std::move(key));
 }
 
 Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
@@ -268,7 +268,7 @@ Result<void> apply_incident_status(const Entry& e, ProjectionStore& store) {
                                 {"to", to},
                                 {"note", f.at("note")}});
   CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, inc);
+  return store.put(Table::incidents, e.incident, std::move(inc));
 }
 
 Result<void> apply_incident_update(const Entry& e, ProjectionStore& store) {
@@ -281,7 +281,7 @@ Result<void> apply_incident_update(const Entry& e, ProjectionStore& store) {
     inc[key] = value;
   }
   CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, inc);
+  return store.put(Table::incidents, e.incident, std::move(inc));
 }
 
 Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
@@ -307,7 +307,7 @@ Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
   }
   inc["evidence_count"] = n;
   CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
   return store.put(Table::items, item,
                    Json{{"id", item},
                         {"incident", e.incident},
@@ -344,9 +344,10 @@ Result<void> apply_access(const Entry& e, ProjectionStore& store) {
   CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
   const auto& f = e.fields;
   item["access_count"] = item.at("access_count").get<int64_t>() + 1;
-  CUSTODY_TRY(store.put(Table::items, item.at("id").get<std::string>(), item));
+  const std::string item_id = item.at("id").get<std::string>();
+  CUSTODY_TRY(store.put(Table::items, item_id, std::move(item)));
   CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
   return store.put(Table::accesses, access_key(e.seq),
                    Json{{"seq", e.seq},
                         {"item", f.at("item")},
@@ -391,8 +392,8 @@ Result<void> apply_access_result(const Entry& e, ProjectionStore& store) {
   access["copy_sha256"] = f.at("sha256");
   access["detail"] = f.at("detail");
   CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, inc));
-  return store.put(Table::accesses, access_key(access_seq), access);
+  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
+  return store.put(Table::accesses, access_key(access_seq), std::move(access));
 }
 
 // A recorded run of `custody verify`: it may only claim entries that precede
@@ -441,7 +442,7 @@ Result<void> apply_response_action(const Entry& e, ProjectionStore& store) {
   }
   inc["response_count"] = inc.at("response_count").get<int64_t>() + 1;
   CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, inc);
+  return store.put(Table::incidents, e.incident, std::move(inc));
 }
 
 } // namespace
@@ -491,19 +492,9 @@ Result<std::optional<Json>> MemoryProjection::get(Table table, const std::string
   return std::optional<Json>(it->second);
 }
 
-Result<void> MemoryProjection::put(Table table, const std::string& key, const Json& doc) {
-  m_tables.at(static_cast<size_t>(table))[key] = doc;
+Result<void> MemoryProjection::put(Table table, const std::string& key, Json doc) {
+  m_tables.at(static_cast<size_t>(table))[key] = std::move(doc);
   return {};
-}
-
-Result<uint64_t> MemoryProjection::count_prefix(Table table, const std::string& prefix) {
-  const auto& rows = m_tables.at(static_cast<size_t>(table));
-  uint64_t n = 0;
-  for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix);
-       ++it) {
-    ++n;
-  }
-  return n;
 }
 
 std::string access_key(uint64_t seq) {

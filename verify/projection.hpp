@@ -50,17 +50,15 @@ public:
 
   // Returns the document stored under `key`, or nullopt.
   virtual Result<std::optional<Json>> get(Table table, const std::string& key) = 0;
-  // Stores `doc` under `key`, replacing any previous document.
-  virtual Result<void> put(Table table, const std::string& key, const Json& doc) = 0;
-  // Returns the number of keys of `table` that start with `prefix`.
-  virtual Result<uint64_t> count_prefix(Table table, const std::string& prefix) = 0;
+  // Stores `doc` under `key`, replacing any previous document (callers move
+  // the document in: projections are rewritten on every entry).
+  virtual Result<void> put(Table table, const std::string& key, Json doc) = 0;
 };
 
 class MemoryProjection final : public ProjectionStore {
 public:
   Result<std::optional<Json>> get(Table table, const std::string& key) override;
-  Result<void> put(Table table, const std::string& key, const Json& doc) override;
-  Result<uint64_t> count_prefix(Table table, const std::string& prefix) override;
+  Result<void> put(Table table, const std::string& key, Json doc) override;
 
   [[nodiscard]] const std::map<std::string, Json>& rows(Table table) const {
     return m_tables.at(static_cast<size_t>(table));

@@ -536,8 +536,7 @@ public:
     return std::optional<Json>(it->second);
   }
 
-  Result<void>
-  put(Table table, const std::string& key, const Json& doc) override {
+  Result<void> put(Table table, const std::string& key, Json doc) override {
     auto& rows = m_tables.at(static_cast<size_t>(table));
     auto it = rows.find(key);
     if (table == Table::keys) {
@@ -547,26 +546,14 @@ public:
       if (m_journaling) {
         m_journal.push_back(Undo{table, key, std::nullopt});
       }
-      rows.emplace(key, doc);
+      rows.emplace(key, std::move(doc));
       return {};
     }
     if (m_journaling) {
       m_journal.push_back(Undo{table, key, std::move(it->second)});
     }
-    it->second = doc;
+    it->second = std::move(doc);
     return {};
-  }
-
-  Result<uint64_t> count_prefix(Table table,
-                                const std::string& prefix) override {
-    const auto& rows = m_tables.at(static_cast<size_t>(table));
-    uint64_t n = 0;
-    for (auto it = rows.lower_bound(prefix);
-         it != rows.end() && it->first.starts_with(prefix);
-         ++it) {
-      ++n;
-    }
-    return n;
   }
 
   // Starts recording the writes of one entry.

@@ -130,34 +130,291 @@ Result<void> encode_value(const Json& v, std::string& out, size_t depth) {
   return fail(Errc::invalid_input, "value has no JSON encoding");
 }
 
-// Rejects nesting deeper than k_max_depth before the recursive parser sees it.
-bool depth_ok(std::string_view text) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
+// A parser for canonical JSON only. Instead of parsing any JSON and proving
+// canonical form by re-encoding (twice the work), it accepts exactly the bytes
+// encode() produces and says where the first other byte is. Values are built
+// as nlohmann::json, as its parser would build them (non-negative integers
+// unsigned, negative ones signed).
+class CanonicalParser {
+public:
+  explicit CanonicalParser(std::string_view text)
+    : m_s(text) {}
+
+  Result<Json> parse() {
+    Json v;
+    if (!value(v, 1)) {
+      return fail(Errc::corrupt, fmt::format("not canonical JSON: {} at byte {}", m_why, m_pos));
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > k_max_depth + 1) {
+    if (m_pos != m_s.size()) {
+      return fail(Errc::corrupt,
+                  fmt::format("not canonical JSON: unexpected byte at {} (whitespace or trailing "
+                              "data)",
+                              m_pos));
+    }
+    return v;
+  }
+
+private:
+  bool bad(const char* why) {
+    m_why = why;
+    return false;
+  }
+  [[nodiscard]] bool at_end() const {
+    return m_pos >= m_s.size();
+  }
+  [[nodiscard]] char peek() const {
+    return m_s[m_pos];
+  }
+
+  bool value(Json& out, size_t depth) {
+    if (depth > k_max_depth) {
+      return bad("nesting is too deep");
+    }
+    if (at_end()) {
+      return bad("unexpected end");
+    }
+    switch (peek()) {
+    case '{':
+      return object(out, depth);
+    case '[':
+      return array(out, depth);
+    case '"': {
+      std::string str;
+      if (!string(str)) {
         return false;
       }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+      out = Json(std::move(str));
+      return true;
+    }
+    case 't':
+      return literal("true", Json(true), out);
+    case 'f':
+      return literal("false", Json(false), out);
+    case 'n':
+      return literal("null", Json(nullptr), out);
+    default:
+      return number(out);
     }
   }
-  return true;
-}
+
+  bool literal(std::string_view word, Json v, Json& out) {
+    if (m_s.substr(m_pos, word.size()) != word) {
+      return bad("invalid literal");
+    }
+    m_pos += word.size();
+    out = std::move(v);
+    return true;
+  }
+
+  bool number(Json& out) {
+    const bool negative = peek() == '-';
+    if (negative) {
+      ++m_pos;
+    }
+    const size_t start = m_pos;
+    while (!at_end() && peek() >= '0' && peek() <= '9') {
+      ++m_pos;
+    }
+    const std::string_view digits = m_s.substr(start, m_pos - start);
+    if (digits.empty()) {
+      return bad("not a JSON value");
+    }
+    if (!at_end() && (peek() == '.' || peek() == 'e' || peek() == 'E')) {
+      return bad("floating-point numbers are not allowed");
+    }
+    if (digits.size() > 1 && digits[0] == '0') {
+      return bad("leading zero");
+    }
+    if (negative && digits == "0") {
+      return bad("negative zero");
+    }
+    uint64_t v = 0;
+    for (char c : digits) {
+      const auto d = static_cast<uint64_t>(c - '0');
+      if (v > (UINT64_MAX - d) / 10) {
+        return bad("integer does not fit in int64");
+      }
+      v = v * 10 + d;
+    }
+    constexpr auto k_max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    if (negative) {
+      if (v > k_max + 1) {
+        return bad("integer does not fit in int64");
+      }
+      out = Json(v == k_max + 1 ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(v));
+    } else {
+      if (v > k_max) {
+        return bad("integer does not fit in int64");
+      }
+      out = Json(v);
+    }
+    return true;
+  }
+
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return -1; // upper case is not canonical
+  }
+
+  bool string(std::string& out) {
+    ++m_pos; // opening quote
+    size_t plain = m_pos;
+    for (;;) {
+      if (at_end()) {
+        return bad("unterminated string");
+      }
+      const char c = m_s[m_pos];
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"') {
+        out.append(m_s.substr(plain, m_pos - plain));
+        ++m_pos;
+        break;
+      }
+      if (u < 0x20) {
+        return bad("unescaped control character in a string");
+      }
+      if (c != '\\') {
+        ++m_pos;
+        continue;
+      }
+      out.append(m_s.substr(plain, m_pos - plain));
+      if (m_pos + 1 >= m_s.size()) {
+        return bad("unterminated escape");
+      }
+      const char e = m_s[m_pos + 1];
+      m_pos += 2;
+      switch (e) {
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'u': {
+        // Only control characters without a short form are written \u00xx.
+        if (m_pos + 4 > m_s.size() || m_s[m_pos] != '0' || m_s[m_pos + 1] != '0') {
+          return bad("needless \\u escape");
+        }
+        const int hi = hex_digit(m_s[m_pos + 2]);
+        const int lo = hex_digit(m_s[m_pos + 3]);
+        if (hi < 0 || lo < 0) {
+          return bad("\\u escape must use lowercase hex");
+        }
+        const int cp = hi * 16 + lo;
+        if (cp >= 0x20 || cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' || cp == '\t') {
+          return bad("needless \\u escape");
+        }
+        out.push_back(static_cast<char>(cp));
+        m_pos += 4;
+        break;
+      }
+      default:
+        return bad("escape that canonical JSON does not use");
+      }
+      plain = m_pos;
+    }
+    if (!valid_utf8(out)) {
+      return bad("string is not valid UTF-8");
+    }
+    return true;
+  }
+
+  bool object(Json& out, size_t depth) {
+    ++m_pos; // '{'
+    out = Json::object();
+    auto& members = out.get_ref<Json::object_t&>();
+    if (!at_end() && peek() == '}') {
+      ++m_pos;
+      return true;
+    }
+    const std::string* previous = nullptr;
+    for (;;) {
+      if (at_end() || peek() != '"') {
+        return bad("expected a member name");
+      }
+      std::string key;
+      if (!string(key)) {
+        return false;
+      }
+      if (previous != nullptr && !(*previous < key)) {
+        return bad("member names not in strictly increasing byte order (unsorted or duplicate)");
+      }
+      if (at_end() || peek() != ':') {
+        return bad("expected ':'");
+      }
+      ++m_pos;
+      Json v;
+      if (!value(v, depth + 1)) {
+        return false;
+      }
+      // Keys arrive sorted, so each member goes at the end of the map.
+      auto it = members.emplace_hint(members.end(), std::move(key), std::move(v));
+      previous = &it->first;
+      if (at_end()) {
+        return bad("unterminated object");
+      }
+      if (peek() == '}') {
+        ++m_pos;
+        return true;
+      }
+      if (peek() != ',') {
+        return bad("expected ',' or '}'");
+      }
+      ++m_pos;
+    }
+  }
+
+  bool array(Json& out, size_t depth) {
+    ++m_pos; // '['
+    out = Json::array();
+    if (!at_end() && peek() == ']') {
+      ++m_pos;
+      return true;
+    }
+    for (;;) {
+      Json v;
+      if (!value(v, depth + 1)) {
+        return false;
+      }
+      out.push_back(std::move(v));
+      if (at_end()) {
+        return bad("unterminated array");
+      }
+      if (peek() == ']') {
+        ++m_pos;
+        return true;
+      }
+      if (peek() != ',') {
+        return bad("expected ',' or ']'");
+      }
+      ++m_pos;
+    }
+  }
+
+  std::string_view m_s;
+  size_t m_pos = 0;
+  const char* m_why = "";
+};
 
 } // namespace
 
@@ -171,28 +428,7 @@ Result<Json> decode(std::string_view text) {
   if (text.size() > k_max_size) {
     return fail(Errc::corrupt, "not canonical JSON: larger than 1 MiB");
   }
-  if (!depth_ok(text)) {
-    return fail(Errc::corrupt, "not canonical JSON: nesting is too deep");
-  }
-  Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return fail(Errc::corrupt, "not canonical JSON: does not parse as JSON");
-  }
-  auto again = encode(value);
-  if (!again) {
-    return fail(Errc::corrupt, "not canonical JSON: " + again.error().message);
-  }
-  if (*again != text) {
-    size_t i = 0;
-    while (i < again->size() && i < text.size() && (*again)[i] == text[i]) {
-      ++i;
-    }
-    return fail(Errc::corrupt,
-                fmt::format("not canonical JSON: differs from its canonical form at byte {} "
-                            "(unsorted or duplicate keys, whitespace, escapes or number form)",
-                            i));
-  }
-  return value;
+  return CanonicalParser(text).parse();
 }
 
 } // namespace custody::cjson

@@ -70,3 +70,98 @@ TEST_CASE("cjson rejects invalid UTF-8, floats and hostile nesting") {
   std::string too_deep = std::string(33, '[') + std::string(33, ']');
   CHECK_FALSE(cjson::decode(too_deep));
 }
+
+namespace {
+
+// The previous definition of decode(): parse any JSON with nlohmann, re-encode
+// canonically, accept only if byte-identical. decode() must agree with it on
+// every input (the new parser checks canonical form while it parses instead).
+bool reference_accepts(std::string_view text) {
+  size_t depth = 0;
+  size_t max_depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      escaped = !escaped && c == '\\';
+      in_string = escaped || c != '"';
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  if (max_depth > 40) {
+    return false; // deeper than any accepted value; spares nlohmann's recursion
+  }
+  Json v = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (v.is_discarded()) {
+    return false;
+  }
+  auto again = cjson::encode(v);
+  return again && *again == text;
+}
+
+} // namespace
+
+TEST_CASE("cjson::decode accepts exactly what parse-and-re-encode accepted (differential)") {
+  std::vector<std::string> corpus = {
+    R"({"actor":"alice","fields":{"at_ms":1764777500000,"from":"open","note":"a\"b\\c\n\u001f","to":"contained"},"incident":"INC-2025-12-03-1","kid":"ab","prev":"00","seq":7,"t_ms":-9223372036854775808,"type":"x","v":1})",
+    R"([[],[[]],{},{"":null},true,false,0,-1,9223372036854775807,"é€😀\u0000\b\f\r\t/"])",
+    std::string(32, '[') + std::string(32, ']'),
+  };
+  // Mutations: flip every byte, delete every byte, and put interesting bytes
+  // at every position.
+  const std::string inserts[] = {" ", "\\", "\"", "0", "-", ".", "e", "\\u0041", ",", "}", "]",
+                                 "\x01", "\xc3", "\xff", "a", "u"};
+  size_t checked = 0;
+  for (const std::string& base : corpus) {
+    REQUIRE(reference_accepts(base));
+    REQUIRE(cjson::decode(base));
+    std::vector<std::string> variants;
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (int x : {0x01, 0x20, 0x40, 0x80}) {
+        std::string m = base;
+        m[i] = static_cast<char>(static_cast<unsigned char>(m[i]) ^ static_cast<unsigned>(x));
+        variants.push_back(std::move(m));
+      }
+      std::string del = base;
+      del.erase(i, 1);
+      variants.push_back(std::move(del));
+      for (const std::string& ins : inserts) {
+        std::string m = base;
+        m.insert(i, ins);
+        variants.push_back(std::move(m));
+      }
+    }
+    for (const std::string& v : variants) {
+      const bool ref = reference_accepts(v);
+      auto got = cjson::decode(v);
+      CAPTURE(v);
+      CHECK(static_cast<bool>(got) == ref);
+      if (got && ref) {
+        CHECK(*cjson::encode(*got) == v);
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 5000);
+}
+
+TEST_CASE("cjson::decode builds the same values, with the same number types, as nlohmann") {
+  const char* text = R"([1,-1,0,9223372036854775807,-9223372036854775808,{"a":[true,null]}])";
+  auto v = cjson::decode(text);
+  REQUIRE(v);
+  const Json ref = Json::parse(text);
+  CHECK(*v == ref);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    CAPTURE(i);
+    CHECK((*v)[i].type() == ref[i].type());
+  }
+  CHECK((*v)[3].get<int64_t>() == INT64_MAX);
+  CHECK((*v)[4].get<int64_t>() == INT64_MIN);
+}

@@ -264,6 +264,7 @@ private:
   bool string(std::string& out) {
     ++m_pos; // opening quote
     size_t plain = m_pos;
+    bool ascii = true; // pure ASCII needs no UTF-8 validation
     for (;;) {
       if (at_end()) {
         return bad("unterminated string");
@@ -279,6 +280,7 @@ private:
         return bad("unescaped control character in a string");
       }
       if (c != '\\') {
+        ascii = ascii && u < 0x80;
         ++m_pos;
         continue;
       }
@@ -333,7 +335,7 @@ private:
       }
       plain = m_pos;
     }
-    if (!valid_utf8(out)) {
+    if (!ascii && !valid_utf8(out)) {
       return bad("string is not valid UTF-8");
     }
     return true;

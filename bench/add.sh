@@ -13,13 +13,14 @@ trap 'rm -rf "$work"' EXIT
 export HOME=$work/home CUSTODY_VAULT=$work/vault CUSTODY_ACTOR=bench
 head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/evidence.bin"
 cat "$work/evidence.bin" >/dev/null # warm the page cache: every tool reads from memory
+sync # the new file's own writeback must not compete with the timed writes below
 bytes=$(stat -c %s "$work/evidence.bin")
 "$custody" init --origin bench.local/add >/dev/null
 inc=$("$custody" incident open --severity P3 --title bench)
 
 t_openssl=$(median_time openssl dgst -sha256 "$work/evidence.bin")
 t_sha256sum=$(median_time sha256sum "$work/evidence.bin")
-BENCH_BEFORE='rm -f "$work/copy.bin"' t_dd=$(median_time dd if="$work/evidence.bin" of="$work/copy.bin" bs=4M conv=fsync status=none)
+BENCH_BEFORE='rm -f "$work/copy.bin"; sync' t_dd=$(median_time dd if="$work/evidence.bin" of="$work/copy.bin" bs=4M conv=fsync status=none)
 rm -f "$work/copy.bin"
 # custody stores identical content once, so each run gets a fresh vault.
 t_custody=$(

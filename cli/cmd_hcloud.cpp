@@ -46,8 +46,7 @@ struct Session {
 };
 
 Result<Session> open_session(const Options& opt, const HcloudOptions& h) {
-  CUSTODY_TRY_ASSIGN(vault::Vault v, open_vault(opt));
-  CUSTODY_TRY_ASSIGN(vault::Signer s, signer(opt));
+  CUSTODY_TRY_ASSIGN(Acting acting, open_acting(opt));
   CUSTODY_TRY_ASSIGN(const std::string endpoint,
                      hcloud::resolve_endpoint(h.endpoint.empty() ? std::nullopt
                                                                  : std::optional<std::string>(h.endpoint)));
@@ -60,7 +59,7 @@ Result<Session> open_session(const Options& opt, const HcloudOptions& h) {
   co.endpoint = endpoint;
   CUSTODY_TRY_ASSIGN(hcloud::Client client, hcloud::Client::create(std::move(token->token), co));
   spdlog::debug("Hetzner API {} (token from {})", endpoint, token->origin);
-  return Session{std::move(v), std::move(s), std::move(client), endpoint};
+  return Session{std::move(acting.vault), std::move(acting.signer), std::move(client), endpoint};
 }
 
 collector::ResponseContext context(Session& s, const HcloudOptions& h) {

@@ -201,14 +201,12 @@ void setup_key(CLI::App& app, Context& ctx) {
   krev->add_option("--reason", r->reason, "Why (e.g. 'laptop lost', 'left the team')");
   krev->callback([&ctx, r] {
     ctx.run = [&ctx, r]() -> int {
-      auto v = open_vault(ctx.opt);
-      if (!v) {
-        return error(v.error());
+      auto acting = open_acting(ctx.opt);
+      if (!acting) {
+        return error(acting.error());
       }
-      auto s = signer(ctx.opt);
-      if (!s) {
-        return error(s.error());
-      }
+      vault::Vault* v = &acting->vault;
+      const vault::Signer* s = &acting->signer;
       auto done = v->key_revoke(*s, r->subject, r->kid, r->reason);
       if (!done) {
         return error(done.error());
@@ -295,14 +293,12 @@ void setup_incident(CLI::App& app, Context& ctx) {
   open->add_option("--root-cause", a->root_cause, "Root cause, if already known");
   open->callback([&ctx, a] {
     ctx.run = [&ctx, a]() -> int {
-      auto v = open_vault(ctx.opt);
-      if (!v) {
-        return error(v.error());
+      auto acting = open_acting(ctx.opt);
+      if (!acting) {
+        return error(acting.error());
       }
-      auto s = signer(ctx.opt);
-      if (!s) {
-        return error(s.error());
-      }
+      vault::Vault* v = &acting->vault;
+      const vault::Signer* s = &acting->signer;
       auto detected = parse_time_option(a->detected, "--detected-at");
       if (!detected) {
         return error(detected.error());
@@ -328,14 +324,12 @@ void setup_incident(CLI::App& app, Context& ctx) {
   };
   auto st = std::make_shared<StatusArgs>();
   auto status_run = [&ctx, st]() -> int {
-    auto v = open_vault(ctx.opt);
-    if (!v) {
-      return error(v.error());
+    auto acting = open_acting(ctx.opt);
+    if (!acting) {
+      return error(acting.error());
     }
-    auto s = signer(ctx.opt);
-    if (!s) {
-      return error(s.error());
-    }
+    vault::Vault* v = &acting->vault;
+    const vault::Signer* s = &acting->signer;
     auto at = parse_time_option(st->at, "--at");
     if (!at) {
       return error(at.error());
@@ -407,45 +401,31 @@ void setup_incident(CLI::App& app, Context& ctx) {
                                    "Affected customers (replaces the list)");
   update->callback([&ctx, u, o_sev, o_title, o_rep, o_cmd, o_pb, o_desc, o_rc, o_sys, o_cus] {
     Json set = Json::object();
-    if (o_sev->count() > 0) {
-      set["severity"] = u->severity;
-    }
-    if (o_title->count() > 0) {
-      set["title"] = u->title;
-    }
-    if (o_rep->count() > 0) {
-      set["reporter"] = u->reporter;
-    }
-    if (o_cmd->count() > 0) {
-      set["commander"] = u->commander;
-    }
-    if (o_pb->count() > 0) {
-      set["playbook"] = u->playbook;
-    }
-    if (o_desc->count() > 0) {
-      set["description"] = u->description;
-    }
-    if (o_rc->count() > 0) {
-      set["root_cause"] = u->root_cause;
-    }
-    if (o_sys->count() > 0) {
-      set["affected_systems"] = u->systems;
-    }
-    if (o_cus->count() > 0) {
-      set["affected_customers"] = u->customers;
-    }
+    // Only the options given on the command line change the record.
+    auto pick = [&set](const CLI::Option* o, const char* field, const Json& value) {
+      if (o->count() > 0) {
+        set[field] = value;
+      }
+    };
+    pick(o_sev, "severity", u->severity);
+    pick(o_title, "title", u->title);
+    pick(o_rep, "reporter", u->reporter);
+    pick(o_cmd, "commander", u->commander);
+    pick(o_pb, "playbook", u->playbook);
+    pick(o_desc, "description", u->description);
+    pick(o_rc, "root_cause", u->root_cause);
+    pick(o_sys, "affected_systems", u->systems);
+    pick(o_cus, "affected_customers", u->customers);
     ctx.run = [&ctx, u, set]() -> int {
       if (set.empty()) {
         return error("nothing to update: give at least one field option");
       }
-      auto v = open_vault(ctx.opt);
-      if (!v) {
-        return error(v.error());
+      auto acting = open_acting(ctx.opt);
+      if (!acting) {
+        return error(acting.error());
       }
-      auto s = signer(ctx.opt);
-      if (!s) {
-        return error(s.error());
-      }
+      vault::Vault* v = &acting->vault;
+      const vault::Signer* s = &acting->signer;
       auto r = v->incident_update(*s, u->id, set, u->reason);
       if (!r) {
         return error(r.error());
@@ -543,14 +523,12 @@ void setup_add(CLI::App& app, Context& ctx) {
                   "When it was acquired, UTC, if before now (e.g. when the export was made)");
   sub->callback([&ctx, a] {
     ctx.run = [&ctx, a]() -> int {
-      auto v = open_vault(ctx.opt);
-      if (!v) {
-        return error(v.error());
+      auto acting = open_acting(ctx.opt);
+      if (!acting) {
+        return error(acting.error());
       }
-      auto s = signer(ctx.opt);
-      if (!s) {
-        return error(s.error());
-      }
+      vault::Vault* v = &acting->vault;
+      const vault::Signer* s = &acting->signer;
       auto collected = parse_time_option(a->collected_at, "--collected-at");
       if (!collected) {
         return error(collected.error());
@@ -586,14 +564,12 @@ void setup_export(CLI::App& app, Context& ctx) {
   sub->add_option("--purpose", a->purpose, "Why the copy is taken")->required();
   sub->callback([&ctx, a] {
     ctx.run = [&ctx, a]() -> int {
-      auto v = open_vault(ctx.opt);
-      if (!v) {
-        return error(v.error());
+      auto acting = open_acting(ctx.opt);
+      if (!acting) {
+        return error(acting.error());
       }
-      auto s = signer(ctx.opt);
-      if (!s) {
-        return error(s.error());
-      }
+      vault::Vault* v = &acting->vault;
+      const vault::Signer* s = &acting->signer;
       auto r = v->export_item(*s, vault::ExportOptions{a->item, a->to, a->purpose});
       if (!r) {
         const int rc = error(r.error());

@@ -115,6 +115,12 @@ Result<vault::Vault> open_vault(const Options& opt) {
   return vault::Vault::open(dir);
 }
 
+Result<Acting> open_acting(const Options& opt) {
+  CUSTODY_TRY_ASSIGN(vault::Vault v, open_vault(opt));
+  CUSTODY_TRY_ASSIGN(vault::Signer s, signer(opt));
+  return Acting{std::move(v), std::move(s)};
+}
+
 Result<std::optional<int64_t>> parse_time_option(const std::string& value, std::string_view name) {
   if (value.empty()) {
     return std::optional<int64_t>();

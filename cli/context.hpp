@@ -62,6 +62,12 @@ Result<vault::Identity> identity(const std::string& actor, const std::string& ke
                                  const std::string& passphrase_file);
 Result<vault::Signer> signer(const Options& opt);
 Result<vault::Vault> open_vault(const Options& opt);
+// The vault and the person acting on it, for the subcommands that sign.
+struct Acting {
+  vault::Vault vault;
+  vault::Signer signer;
+};
+Result<Acting> open_acting(const Options& opt);
 // Parses an RFC 3339 UTC option value; empty means "not given".
 Result<std::optional<int64_t>> parse_time_option(const std::string& value, std::string_view name);
 // Signs a checkpoint after a change; returns the exit code.

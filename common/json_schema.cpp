@@ -1,9 +1,12 @@
 #include "common/json_schema.hpp"
 
+#include "common/pattern.hpp"
 #include "common/time.hpp"
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <regex>
 #include <unordered_map>
 
 namespace custody {
@@ -118,12 +121,40 @@ struct JsonSchema::Node {
   const json* min_length = nullptr;
   const json* max_length = nullptr;
   const json* pattern = nullptr;      // when a string
-  std::shared_ptr<const std::regex> regex; // null with a pattern: invalid, matches nothing
+  std::shared_ptr<const PatternMatcher> matcher; // with pattern
   bool date_time = false;
   const json* all_of = nullptr;       // when an array
   const json* any_of = nullptr;       // when an array
   const json* one_of = nullptr;       // when an array
   const json* not_schema = nullptr;
+};
+
+// A compiled `pattern`: Pattern when the pattern is in its subset (a
+// one-pass search, several times faster than std::regex on the patterns
+// custody's schemas use, with the same answers; common/pattern.hpp), else
+// std::regex; neither when std::regex rejects the pattern, which then matches
+// nothing.
+struct JsonSchema::PatternMatcher {
+  std::optional<Pattern> fast;
+  std::optional<std::regex> regex;
+
+  explicit PatternMatcher(const std::string& pattern)
+      : fast(Pattern::compile(pattern)) {
+    if (!fast) {
+      try {
+        regex.emplace(pattern);
+      } catch (const std::regex_error&) {
+        regex.reset(); // an invalid pattern matches nothing
+      }
+    }
+  }
+
+  [[nodiscard]] bool search(const std::string& text) const {
+    if (fast) {
+      return fast->search(text);
+    }
+    return regex && std::regex_search(text, *regex);
+  }
 };
 
 struct JsonSchema::Index {
@@ -178,20 +209,17 @@ const json* JsonSchema::resolve(const std::string& ref) const {
 }
 
 bool JsonSchema::regex_search(const std::string& pattern, const std::string& text) const {
-  std::shared_ptr<const std::regex> re;
+  std::shared_ptr<const PatternMatcher> matcher;
   {
     std::lock_guard lock(m_cache->mutex);
     auto it = m_cache->regexes.find(pattern);
     if (it == m_cache->regexes.end()) {
-      try {
-        it = m_cache->regexes.emplace(pattern, std::make_shared<const std::regex>(pattern)).first;
-      } catch (const std::regex_error&) {
-        return false; // an invalid pattern matches nothing
-      }
+      auto compiled = std::make_shared<const PatternMatcher>(pattern);
+      it = m_cache->regexes.emplace(pattern, std::move(compiled)).first;
     }
-    re = it->second;
+    matcher = it->second;
   }
-  return std::regex_search(text, *re);
+  return matcher->search(text);
 }
 
 JsonSchema::Node JsonSchema::make_node(const json& schema) const {
@@ -235,11 +263,7 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
   n.max_length = find("maxLength");
   if (const json* p = find("pattern"); p != nullptr && p->is_string()) {
     n.pattern = p;
-    try {
-      n.regex = std::make_shared<const std::regex>(p->get<std::string>());
-    } catch (const std::regex_error&) {
-      n.regex = nullptr; // an invalid pattern matches nothing
-    }
+    n.matcher = std::make_shared<const PatternMatcher>(p->get<std::string>());
   }
   if (const json* f = find("format"); f != nullptr && *f == "date-time") {
     n.date_time = true;
@@ -424,7 +448,7 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
         m != nullptr && m->is_number_integer() && code_points(s) > m->get<size_t>()) {
       errors.push_back(fmt::format("{}: longer than {} characters", path.where(), m->get<size_t>()));
     }
-    if (n.pattern != nullptr && !(n.regex != nullptr && std::regex_search(s, *n.regex))) {
+    if (n.pattern != nullptr && !n.matcher->search(s)) {
       errors.push_back(fmt::format("{}: {} does not match {}", path.where(), short_value(v),
                                    n.pattern->dump()));
     }

@@ -2,10 +2,11 @@
 //
 // Supported keywords (JSON Schema 2020-12 subset, plus OpenAPI 3.0's
 // `nullable`): type, enum, const, properties, required, additionalProperties
-// (boolean or schema), minProperties, maxProperties, items, minItems, maxItems, minimum, maximum, minLength,
-// maxLength (in code points), pattern (ECMAScript regex, unanchored search as
-// the spec says), format "date-time" (RFC 3339 with an offset), allOf, anyOf,
-// oneOf, not, and $ref to a JSON pointer inside the same document
+// (boolean or schema), minProperties, maxProperties, items, minItems, maxItems,
+// minimum, maximum, minLength, maxLength (in code points), pattern (ECMAScript
+// regex as std::regex reads it, unanchored search as the spec says), format
+// "date-time" (RFC 3339 with an offset), allOf, anyOf, oneOf, not, and $ref to
+// a JSON pointer inside the same document
 // ("#/$defs/x", "#/components/schemas/X"). Unknown keywords are ignored, as
 // the spec requires for annotations. A schema using a keyword outside this
 // list is validated less strictly than a full implementation would.
@@ -13,10 +14,14 @@
 // Speed: the constructor indexes every schema object of the document once
 // (which keywords it has, its compiled pattern, its resolved $ref), so
 // validate() does no keyword lookups by name, compiles no regex and takes no
-// lock; error paths are built only when an error is reported.
+// lock; error paths are built only when an error is reported. A pattern is
+// compiled with Pattern (common/pattern.hpp), a linear-time matcher with
+// exactly std::regex_search's answers, when it lies in Pattern's subset (every
+// pattern of custody's own schemas does); any other pattern keeps std::regex,
+// and one std::regex rejects matches nothing.
 //
 // Thread-safety: a JsonSchema is immutable after construction except for its
-// regex cache (used only for schema objects outside the index, which the
+// pattern cache (used only for schema objects outside the index, which the
 // validator never meets), guarded by a mutex; validate() may run concurrently.
 #pragma once
 
@@ -27,7 +32,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -50,6 +54,7 @@ private:
   struct Node;  // one schema object's keywords, resolved (json_schema.cpp)
   struct Index; // Node of every schema object in the document
   struct Path;  // a JSON pointer, materialized only for error messages
+  struct PatternMatcher; // a compiled `pattern`: Pattern, else std::regex
 
   void walk(const nlohmann::json& schema, const nlohmann::json& value, const Path& path,
             std::vector<std::string>& errors, int depth) const;
@@ -61,7 +66,7 @@ private:
 
   struct RegexCache {
     std::mutex mutex;
-    std::map<std::string, std::shared_ptr<const std::regex>> regexes;
+    std::map<std::string, std::shared_ptr<const PatternMatcher>> regexes;
   };
 
   std::shared_ptr<const nlohmann::json> m_root;

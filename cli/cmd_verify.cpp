@@ -170,6 +170,7 @@ int run_verify(Context& ctx, const VerifyArgs& a) {
   o.threads = a.threads;
   ProgressLine line(::isatty(STDERR_FILENO) == 1 && !ctx.opt.quiet);
   o.progress = [&line](const verify::Progress& p) { line.show(p); };
+  o.exiting = true; // this process ends after printing the report
 
   verify::Report report(a.max_per_code == 0 ? SIZE_MAX : a.max_per_code);
   auto summary = verify::verify_vault(o, report);

@@ -127,9 +127,15 @@ Result<Hash256> hash_from_hex(std::string_view hex) {
   if (hex.size() != 64) {
     return fail(Errc::invalid_input, "a SHA-256 digest has 64 hex digits");
   }
-  CUSTODY_TRY_ASSIGN(const std::string raw, from_hex(hex));
   Hash256 out{};
-  std::copy(raw.begin(), raw.end(), out.begin());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return fail(Errc::invalid_input, "invalid hex digit");
+    }
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
   return out;
 }
 

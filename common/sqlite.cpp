@@ -143,6 +143,26 @@ std::string Stmt::column_blob(int col) const {
   return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
+void Stmt::column_text_into(int col, std::string& out) const {
+  const auto* p = sqlite3_column_text(m_stmt.get(), col);
+  const int n = sqlite3_column_bytes(m_stmt.get(), col);
+  if (p == nullptr) {
+    out.clear();
+  } else {
+    out.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  }
+}
+
+void Stmt::column_blob_into(int col, std::string& out) const {
+  const void* p = sqlite3_column_blob(m_stmt.get(), col);
+  const int n = sqlite3_column_bytes(m_stmt.get(), col);
+  if (p == nullptr) {
+    out.clear();
+  } else {
+    out.assign(static_cast<const char*>(p), static_cast<size_t>(n));
+  }
+}
+
 bool Stmt::column_is_null(int col) const {
   return sqlite3_column_type(m_stmt.get(), col) == SQLITE_NULL;
 }

@@ -74,6 +74,9 @@ public:
   [[nodiscard]] int64_t column_int(int col) const;
   [[nodiscard]] std::string column_text(int col) const;
   [[nodiscard]] std::string column_blob(int col) const;
+  // As column_text()/column_blob(), into `out` (reusing its capacity).
+  void column_text_into(int col, std::string& out) const;
+  void column_blob_into(int col, std::string& out) const;
   [[nodiscard]] bool column_is_null(int col) const;
 
 private:

@@ -113,7 +113,7 @@ std::string ledger_vkey(const std::string& origin, const SigningKey& ledger_key)
   return note::format_vkey(origin, ledger_key.public_key());
 }
 
-Result<std::optional<Json>> SqlProjection::get(Table table, const std::string& key) {
+Result<std::optional<Json>> SqlProjection::read(Table table, const std::string& key) {
   CUSTODY_TRY_ASSIGN(auto stmt, m_db->prepare(fmt::format("SELECT doc FROM {} WHERE key = ?1",
                                                           verify::table_name(table))));
   stmt.bind(1, key);
@@ -127,6 +127,24 @@ Result<std::optional<Json>> SqlProjection::get(Table table, const std::string& k
                                            verify::table_name(table), key, doc.error().message));
   }
   return std::optional<Json>(std::move(*doc));
+}
+
+Result<const Json*> SqlProjection::find(Table table, const std::string& key) {
+  CUSTODY_TRY_ASSIGN(auto doc, read(table, key));
+  if (!doc) {
+    return nullptr;
+  }
+  return &m_found.emplace_back(std::move(*doc));
+}
+
+Result<void> SqlProjection::modify(Table table, const std::string& key,
+                                   const std::function<void(Json&)>& change) {
+  CUSTODY_TRY_ASSIGN(auto doc, read(table, key));
+  if (!doc) {
+    return fail(Errc::not_found, fmt::format("no {} row '{}'", verify::table_name(table), key));
+  }
+  change(*doc);
+  return put(table, key, std::move(*doc));
 }
 
 Result<void> SqlProjection::put(Table table, const std::string& key, Json doc) {

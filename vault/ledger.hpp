@@ -22,6 +22,7 @@
 #include "verify/entry.hpp"
 #include "verify/projection.hpp"
 
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -57,16 +58,23 @@ struct CheckpointInfo {
   int64_t t_ms = 0;
 };
 
-// A projection store over the vault's SQLite tables (used inside a transaction).
+// A projection store over the vault's SQLite tables (used inside a
+// transaction). Each find() decodes the row into a document the store keeps
+// until it is destroyed, so keep a store for one transaction.
 class SqlProjection final : public verify::ProjectionStore {
 public:
   explicit SqlProjection(sql::Db& db)
     : m_db(&db) {}
-  Result<std::optional<Json>> get(verify::Table table, const std::string& key) override;
+  Result<const Json*> find(verify::Table table, const std::string& key) override;
   Result<void> put(verify::Table table, const std::string& key, Json doc) override;
+  Result<void> modify(verify::Table table, const std::string& key,
+                      const std::function<void(Json&)>& change) override;
 
 private:
+  Result<std::optional<Json>> read(verify::Table table, const std::string& key);
+
   sql::Db* m_db;
+  std::deque<Json> m_found; // the documents find() returned
 };
 
 class Ledger {

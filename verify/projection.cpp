@@ -23,13 +23,22 @@ Json time_or_null(const std::optional<int64_t>& ms) {
   return ms ? Json(iso(*ms)) : Json(nullptr);
 }
 
-Result<Json> must_get(ProjectionStore& store, Table table, const std::string& key,
-                      std::string_view what) {
-  CUSTODY_TRY_ASSIGN(auto doc, store.get(table, key));
-  if (!doc) {
+// Returns the document under `key`, refusing the entry when there is none.
+Result<const Json*> must_find(ProjectionStore& store, Table table, const std::string& key,
+                              std::string_view what) {
+  CUSTODY_TRY_ASSIGN(const Json* doc, store.find(table, key));
+  if (doc == nullptr) {
     return refuse(fmt::format("unknown {} '{}'", what, key));
   }
-  return std::move(*doc);
+  return doc;
+}
+
+Result<const Json*> find_vault(ProjectionStore& store) {
+  CUSTODY_TRY_ASSIGN(const Json* doc, store.find(Table::meta, "vault"));
+  if (doc == nullptr) {
+    return fail(Errc::corrupt, "the ledger has no vault_init entry");
+  }
+  return doc;
 }
 
 // Statuses in runbook order; a transition goes one step forward, or back to open.
@@ -58,11 +67,22 @@ bool transition_allowed(std::string_view from, std::string_view to) {
   return t == f + 1 || t == 0;
 }
 
-Result<void> touch_incident(Json& inc, const Entry& e) {
+void touch_incident(Json& inc, const Entry& e) {
   inc["last_seq"] = e.seq;
   inc["updated_at"] = iso(e.t_ms);
-  return {};
 }
+
+// Writes `entry` into the incident it names: `change`, then last_seq and
+// updated_at.
+Result<void> update_incident(ProjectionStore& store, const Entry& e,
+                             const std::function<void(Json&)>& change) {
+  return store.modify(Table::incidents, e.incident, [&](Json& inc) {
+    change(inc);
+    touch_incident(inc, e);
+  });
+}
+
+void keep(Json& /*unchanged*/) {}
 
 Result<void> apply_vault_init(const Entry& e, ProjectionStore& store) {
   if (e.seq != 0) {
@@ -112,7 +132,7 @@ Result<void> apply_vault_init(const Entry& e, ProjectionStore& store) {
                         {"revoke_reason", nullptr}});
 }
 
-Result<void> apply_key_register(const Entry& e, ProjectionStore& store, Json& vault) {
+Result<void> apply_key_register(const Entry& e, ProjectionStore& store) {
   const auto& f = e.fields;
   const auto kid = f.at("kid").get<std::string>();
   auto raw = from_base64(f.at("public_key").get<std::string>());
@@ -123,13 +143,14 @@ Result<void> apply_key_register(const Entry& e, ProjectionStore& store, Json& va
   if (pub.fingerprint() != kid) {
     return refuse("key_register kid is not the fingerprint of its public_key");
   }
-  CUSTODY_TRY_ASSIGN(auto existing, store.get(Table::keys, kid));
-  if (existing) {
+  CUSTODY_TRY_ASSIGN(const Json* existing, store.find(Table::keys, kid));
+  if (existing != nullptr) {
     return refuse(fmt::format("key {} is already registered (to {})", kid.substr(0, 16),
                               existing->at("actor").get<std::string>()));
   }
-  vault["active_keys"] = vault.at("active_keys").get<int64_t>() + 1;
-  CUSTODY_TRY(store.put(Table::meta, "vault", std::move(vault)));
+  CUSTODY_TRY(store.modify(Table::meta, "vault", [](Json& vault) {
+    vault["active_keys"] = vault.at("active_keys").get<int64_t>() + 1;
+  }));
   return store.put(Table::keys, kid,
                    Json{{"kid", kid},
                         {"actor", f.at("subject")},
@@ -145,31 +166,32 @@ Result<void> apply_key_register(const Entry& e, ProjectionStore& store, Json& va
                         {"revoke_reason", nullptr}});
 }
 
-Result<void> apply_key_revoke(const Entry& e, ProjectionStore& store, Json& vault) {
+Result<void> apply_key_revoke(const Entry& e, ProjectionStore& store, const Json& vault) {
   const auto& f = e.fields;
   const auto kid = f.at("kid").get<std::string>();
-  CUSTODY_TRY_ASSIGN(Json key, must_get(store, Table::keys, kid, "key"));
-  if (key.at("actor") != f.at("subject")) {
+  CUSTODY_TRY_ASSIGN(const Json* key, must_find(store, Table::keys, kid, "key"));
+  if (key->at("actor") != f.at("subject")) {
     return refuse(fmt::format("key {} belongs to {}, not {}", kid.substr(0, 16),
-                              key.at("actor").get<std::string>(),
+                              key->at("actor").get<std::string>(),
                               f.at("subject").get<std::string>()));
   }
-  if (key.at("revoked").get<bool>()) {
+  if (key->at("revoked").get<bool>()) {
     return refuse(fmt::format("key {} of {} is already revoked", kid.substr(0, 16),
-                              key.at("actor").get<std::string>()));
+                              key->at("actor").get<std::string>()));
   }
   const int64_t active = vault.at("active_keys").get<int64_t>();
   if (active <= 1) {
     return refuse("refusing to revoke the vault's last active key: nobody could sign again");
   }
-  vault["active_keys"] = active - 1;
-  key["revoked"] = true;
-  key["revoked_seq"] = e.seq;
-  key["revoked_by"] = e.actor;
-  key["revoked_at"] = iso(e.t_ms);
-  key["revoke_reason"] = f.at("reason");
-  CUSTODY_TRY(store.put(Table::meta, "vault", std::move(vault)));
-  return store.put(Table::keys, kid, std::move(key));
+  CUSTODY_TRY(store.modify(Table::meta, "vault",
+                           [&](Json& v) { v["active_keys"] = active - 1; }));
+  return store.modify(Table::keys, kid, [&](Json& k) {
+    k["revoked"] = true;
+    k["revoked_seq"] = e.seq;
+    k["revoked_by"] = e.actor;
+    k["revoked_at"] = iso(e.t_ms);
+    k["revoke_reason"] = f.at("reason");
+  });
 }
 
 Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
@@ -191,8 +213,8 @@ Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
   // A per-day counter keeps id assignment O(1) however many incidents a day has.
   const std::string day = format_utc_day(e.t_ms);
   const std::string counter_key = "incidents-opened/" + day;
-  CUSTODY_TRY_ASSIGN(auto counter, store.get(Table::meta, counter_key));
-  const int64_t opened = counter ? counter->at("opened").get<int64_t>() : 0;
+  CUSTODY_TRY_ASSIGN(const Json* counter, store.find(Table::meta, counter_key));
+  const int64_t opened = counter != nullptr ? counter->at("opened").get<int64_t>() : 0;
   CUSTODY_TRY(store.put(Table::meta, counter_key, Json{{"day", day}, {"opened", opened + 1}}));
   return store.put(Table::incidents, id,
                    Json{{"id", id},
@@ -222,10 +244,10 @@ Result<void> apply_incident_open(const Entry& e, ProjectionStore& store) {
 
 Result<void> apply_incident_status(const Entry& e, ProjectionStore& store) {
   const auto& f = e.fields;
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
+  CUSTODY_TRY_ASSIGN(const Json* inc, must_find(store, Table::incidents, e.incident, "incident"));
   const auto from = f.at("from").get<std::string>();
   const auto to = f.at("to").get<std::string>();
-  const auto current = inc.at("status").get<std::string>();
+  const auto current = inc->at("status").get<std::string>();
   if (from != current) {
     return refuse(fmt::format("incident {} is {}, not {}", e.incident, current, from));
   }
@@ -238,12 +260,12 @@ Result<void> apply_incident_status(const Entry& e, ProjectionStore& store) {
   if (at > e.t_ms) {
     return refuse("a status change cannot be dated in the future of its entry");
   }
-  const int64_t detected = *parse_rfc3339_ms(inc.at("detected_at").get<std::string>());
+  const int64_t detected = *parse_rfc3339_ms(inc->at("detected_at").get<std::string>());
   if (at < detected) {
     return refuse(fmt::format("status change at {} is before the incident was detected ({})",
-                              iso(at), inc.at("detected_at").get<std::string>()));
+                              iso(at), inc->at("detected_at").get<std::string>()));
   }
-  const auto& history = inc.at("history");
+  const auto& history = inc->at("history");
   if (!history.empty()) {
     const int64_t last_at = *parse_rfc3339_ms(history.back().at("at").get<std::string>());
     if (at < last_at) {
@@ -251,47 +273,47 @@ Result<void> apply_incident_status(const Entry& e, ProjectionStore& store) {
                                 iso(last_at)));
     }
   }
-  inc["status"] = to;
-  if (to == "open") {
-    // Reopened: later milestones are cleared (they stay in the history).
-    inc["contained_at"] = nullptr;
-    inc["resolved_at"] = nullptr;
-    inc["closed_at"] = nullptr;
-  } else {
-    inc[to + "_at"] = time_or_null(at);
-  }
-  inc["history"].push_back(Json{{"seq", e.seq},
-                                {"at", iso(at)},
-                                {"recorded_at", iso(e.t_ms)},
-                                {"actor", e.actor},
-                                {"from", from},
-                                {"to", to},
-                                {"note", f.at("note")}});
-  CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, std::move(inc));
+  return update_incident(store, e, [&](Json& doc) {
+    doc["status"] = to;
+    if (to == "open") {
+      // Reopened: later milestones are cleared (they stay in the history).
+      doc["contained_at"] = nullptr;
+      doc["resolved_at"] = nullptr;
+      doc["closed_at"] = nullptr;
+    } else {
+      doc[to + "_at"] = time_or_null(at);
+    }
+    doc["history"].push_back(Json{{"seq", e.seq},
+                                  {"at", iso(at)},
+                                  {"recorded_at", iso(e.t_ms)},
+                                  {"actor", e.actor},
+                                  {"from", from},
+                                  {"to", to},
+                                  {"note", f.at("note")}});
+  });
 }
 
 Result<void> apply_incident_update(const Entry& e, ProjectionStore& store) {
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
-  if (inc.at("status") == "closed") {
+  CUSTODY_TRY_ASSIGN(const Json* inc, must_find(store, Table::incidents, e.incident, "incident"));
+  if (inc->at("status") == "closed") {
     return refuse(fmt::format("incident {} is closed; reopen it before changing its record",
                               e.incident));
   }
-  for (const auto& [key, value] : e.fields.at("set").items()) {
-    inc[key] = value;
-  }
-  CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, std::move(inc));
+  return update_incident(store, e, [&](Json& doc) {
+    for (const auto& [key, value] : e.fields.at("set").items()) {
+      doc[key] = value;
+    }
+  });
 }
 
 Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
   const auto& f = e.fields;
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
-  if (inc.at("status") == "closed") {
+  CUSTODY_TRY_ASSIGN(const Json* inc, must_find(store, Table::incidents, e.incident, "incident"));
+  if (inc->at("status") == "closed") {
     return refuse(fmt::format("incident {} is closed: no evidence can be added; reopen it first",
                               e.incident));
   }
-  const int64_t n = inc.at("evidence_count").get<int64_t>() + 1;
+  const int64_t n = inc->at("evidence_count").get<int64_t>() + 1;
   const std::string item = f.at("item").get<std::string>();
   if (f.at("n").get<int64_t>() != n || item != fmt::format("{}-E{}", e.incident, n)) {
     return refuse(fmt::format("item {} is not the next item of {} (expected {}-E{})", item,
@@ -305,9 +327,7 @@ Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
   if (collected > e.t_ms) {
     return refuse("evidence cannot be collected after it is recorded");
   }
-  inc["evidence_count"] = n;
-  CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
+  CUSTODY_TRY(update_incident(store, e, [&](Json& doc) { doc["evidence_count"] = n; }));
   return store.put(Table::items, item,
                    Json{{"id", item},
                         {"incident", e.incident},
@@ -329,25 +349,26 @@ Result<void> apply_collect(const Entry& e, ProjectionStore& store) {
                         {"access_count", 0}});
 }
 
-Result<Json> item_of_incident(const Entry& e, ProjectionStore& store) {
-  const auto id = e.fields.at("item").get<std::string>();
-  CUSTODY_TRY_ASSIGN(Json item, must_get(store, Table::items, id, "evidence item"));
-  if (item.at("incident") != e.incident) {
+// Checks that the item the entry names exists and belongs to its incident.
+Result<void> check_item_of_incident(const Entry& e, ProjectionStore& store,
+                                    const std::string& id) {
+  CUSTODY_TRY_ASSIGN(const Json* item, must_find(store, Table::items, id, "evidence item"));
+  if (item->at("incident") != e.incident) {
     return refuse(fmt::format("item {} belongs to {}, not {}", id,
-                              item.at("incident").get<std::string>(), e.incident));
+                              item->at("incident").get<std::string>(), e.incident));
   }
-  return item;
+  return {};
 }
 
 Result<void> apply_access(const Entry& e, ProjectionStore& store) {
-  CUSTODY_TRY_ASSIGN(Json item, item_of_incident(e, store));
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
   const auto& f = e.fields;
-  item["access_count"] = item.at("access_count").get<int64_t>() + 1;
-  const std::string item_id = item.at("id").get<std::string>();
-  CUSTODY_TRY(store.put(Table::items, item_id, std::move(item)));
-  CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
+  const std::string item_id = f.at("item").get<std::string>();
+  CUSTODY_TRY(check_item_of_incident(e, store, item_id));
+  CUSTODY_TRY(must_find(store, Table::incidents, e.incident, "incident"));
+  CUSTODY_TRY(store.modify(Table::items, item_id, [](Json& item) {
+    item["access_count"] = item.at("access_count").get<int64_t>() + 1;
+  }));
+  CUSTODY_TRY(update_incident(store, e, keep));
   return store.put(Table::accesses, access_key(e.seq),
                    Json{{"seq", e.seq},
                         {"item", f.at("item")},
@@ -368,32 +389,32 @@ Result<void> apply_access(const Entry& e, ProjectionStore& store) {
 Result<void> apply_access_result(const Entry& e, ProjectionStore& store) {
   const auto& f = e.fields;
   const auto access_seq = f.at("access_seq").get<uint64_t>();
-  CUSTODY_TRY_ASSIGN(Json access,
-                     must_get(store, Table::accesses, access_key(access_seq), "access"));
-  if (access.at("item") != f.at("item")) {
+  const std::string key = access_key(access_seq);
+  CUSTODY_TRY_ASSIGN(const Json* access, must_find(store, Table::accesses, key, "access"));
+  if (access->at("item") != f.at("item")) {
     return refuse(fmt::format("access {} was for {}, not {}", access_seq,
-                              access.at("item").get<std::string>(),
+                              access->at("item").get<std::string>(),
                               f.at("item").get<std::string>()));
   }
-  if (access.at("outcome") != "pending") {
+  if (access->at("outcome") != "pending") {
     return refuse(fmt::format("access {} already has a result", access_seq));
   }
-  if (access.at("actor") != e.actor) {
+  if (access->at("actor") != e.actor) {
     return refuse(fmt::format("access {} was made by {}; only they can record its result",
-                              access_seq, access.at("actor").get<std::string>()));
+                              access_seq, access->at("actor").get<std::string>()));
   }
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
-  if (access.at("incident") != e.incident) {
+  if (access->at("incident") != e.incident) {
     return refuse("access_result names a different incident than its access");
   }
-  access["outcome"] = f.at("outcome");
-  access["result_seq"] = e.seq;
-  access["result_at"] = iso(e.t_ms);
-  access["copy_sha256"] = f.at("sha256");
-  access["detail"] = f.at("detail");
-  CUSTODY_TRY(touch_incident(inc, e));
-  CUSTODY_TRY(store.put(Table::incidents, e.incident, std::move(inc)));
-  return store.put(Table::accesses, access_key(access_seq), std::move(access));
+  CUSTODY_TRY(must_find(store, Table::incidents, e.incident, "incident"));
+  CUSTODY_TRY(update_incident(store, e, keep));
+  return store.modify(Table::accesses, key, [&](Json& doc) {
+    doc["outcome"] = f.at("outcome");
+    doc["result_seq"] = e.seq;
+    doc["result_at"] = iso(e.t_ms);
+    doc["copy_sha256"] = f.at("sha256");
+    doc["detail"] = f.at("detail");
+  });
 }
 
 // A recorded run of `custody verify`: it may only claim entries that precede
@@ -408,7 +429,7 @@ Result<void> apply_verify(const Entry& e, ProjectionStore& store) {
                               e.seq, size));
   }
   if (!e.incident.empty()) {
-    CUSTODY_TRY(must_get(store, Table::incidents, e.incident, "incident"));
+    CUSTODY_TRY(must_find(store, Table::incidents, e.incident, "incident"));
   }
   return store.put(Table::meta, "verify",
                    Json{{"seq", e.seq},
@@ -424,8 +445,8 @@ Result<void> apply_verify(const Entry& e, ProjectionStore& store) {
 }
 
 Result<void> apply_response_action(const Entry& e, ProjectionStore& store) {
-  CUSTODY_TRY_ASSIGN(Json inc, must_get(store, Table::incidents, e.incident, "incident"));
-  if (inc.at("status") == "closed") {
+  CUSTODY_TRY_ASSIGN(const Json* inc, must_find(store, Table::incidents, e.incident, "incident"));
+  if (inc->at("status") == "closed") {
     return refuse(fmt::format("incident {} is closed; reopen it before acting on it", e.incident));
   }
   const auto& f = e.fields;
@@ -435,14 +456,15 @@ Result<void> apply_response_action(const Entry& e, ProjectionStore& store) {
                   "recorded");
   }
   for (const auto& id : f.at("evidence")) {
-    CUSTODY_TRY_ASSIGN(Json item, must_get(store, Table::items, id.get<std::string>(), "evidence item"));
-    if (item.at("incident") != e.incident) {
+    CUSTODY_TRY_ASSIGN(const Json* item,
+                       must_find(store, Table::items, id.get<std::string>(), "evidence item"));
+    if (item->at("incident") != e.incident) {
       return refuse(fmt::format("item {} belongs to another incident", id.get<std::string>()));
     }
   }
-  inc["response_count"] = inc.at("response_count").get<int64_t>() + 1;
-  CUSTODY_TRY(touch_incident(inc, e));
-  return store.put(Table::incidents, e.incident, std::move(inc));
+  return update_incident(store, e, [](Json& doc) {
+    doc["response_count"] = doc.at("response_count").get<int64_t>() + 1;
+  });
 }
 
 } // namespace
@@ -483,17 +505,30 @@ std::span<const Column> projection_columns(Table table) {
   return {};
 }
 
-Result<std::optional<Json>> MemoryProjection::get(Table table, const std::string& key) {
+Result<std::optional<Json>> ProjectionStore::get(Table table, const std::string& key) {
+  CUSTODY_TRY_ASSIGN(const Json* doc, find(table, key));
+  return doc == nullptr ? std::optional<Json>() : std::optional<Json>(*doc);
+}
+
+Result<const Json*> MemoryProjection::find(Table table, const std::string& key) {
   const auto& rows = m_tables.at(static_cast<size_t>(table));
   auto it = rows.find(key);
-  if (it == rows.end()) {
-    return std::optional<Json>();
-  }
-  return std::optional<Json>(it->second);
+  return it == rows.end() ? nullptr : &it->second;
 }
 
 Result<void> MemoryProjection::put(Table table, const std::string& key, Json doc) {
   m_tables.at(static_cast<size_t>(table))[key] = std::move(doc);
+  return {};
+}
+
+Result<void> MemoryProjection::modify(Table table, const std::string& key,
+                                      const std::function<void(Json&)>& change) {
+  auto& rows = m_tables.at(static_cast<size_t>(table));
+  auto it = rows.find(key);
+  if (it == rows.end()) {
+    return fail(Errc::not_found, fmt::format("no {} row '{}'", table_name(table), key));
+  }
+  change(it->second);
   return {};
 }
 
@@ -502,17 +537,14 @@ std::string access_key(uint64_t seq) {
 }
 
 Result<Json> vault_doc(ProjectionStore& store) {
-  CUSTODY_TRY_ASSIGN(auto doc, store.get(Table::meta, "vault"));
-  if (!doc) {
-    return fail(Errc::corrupt, "the ledger has no vault_init entry");
-  }
-  return std::move(*doc);
+  CUSTODY_TRY_ASSIGN(const Json* doc, find_vault(store));
+  return *doc;
 }
 
 Result<std::string> next_incident_id(int64_t t_ms, ProjectionStore& store) {
   const std::string day = format_utc_day(t_ms);
-  CUSTODY_TRY_ASSIGN(auto counter, store.get(Table::meta, "incidents-opened/" + day));
-  const int64_t opened = counter ? counter->at("opened").get<int64_t>() : 0;
+  CUSTODY_TRY_ASSIGN(const Json* counter, store.find(Table::meta, "incidents-opened/" + day));
+  const int64_t opened = counter != nullptr ? counter->at("opened").get<int64_t>() : 0;
   return fmt::format("INC-{}-{}", day, opened + 1);
 }
 
@@ -524,8 +556,8 @@ Result<PublicKey> signer_key(const Entry& e, ProjectionStore& store) {
     }
     return PublicKey::from_raw(as_bytes(*raw));
   }
-  CUSTODY_TRY_ASSIGN(auto key, store.get(Table::keys, e.kid));
-  if (!key) {
+  CUSTODY_TRY_ASSIGN(const Json* key, store.find(Table::keys, e.kid));
+  if (key == nullptr) {
     return refuse(fmt::format("key {} is not registered in this vault", e.kid.substr(0, 16)));
   }
   if (key->at("actor") != e.actor) {
@@ -547,10 +579,10 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
   if (e.type == "vault_init") {
     return apply_vault_init(e, store);
   }
-  CUSTODY_TRY_ASSIGN(Json vault, vault_doc(store));
-  if (vault.at("origin") != e.origin) {
+  CUSTODY_TRY_ASSIGN(const Json* vault, find_vault(store));
+  if (vault->at("origin") != e.origin) {
     return refuse(fmt::format("entry {} names origin '{}', but this vault is '{}'", e.seq, e.origin,
-                              vault.at("origin").get<std::string>()));
+                              vault->at("origin").get<std::string>()));
   }
   const bool about_incident = e.type.starts_with("incident_") || e.type == "collect"
                               || e.type.starts_with("access") || e.type == "response_action";
@@ -561,10 +593,10 @@ Result<void> apply_entry(const Entry& e, ProjectionStore& store) {
                               about_incident ? "must" : "must not"));
   }
   if (e.type == "key_register") {
-    return apply_key_register(e, store, vault);
+    return apply_key_register(e, store);
   }
   if (e.type == "key_revoke") {
-    return apply_key_revoke(e, store, vault);
+    return apply_key_revoke(e, store, *vault);
   }
   if (e.type == "incident_open") {
     return apply_incident_open(e, store);

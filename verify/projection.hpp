@@ -19,6 +19,7 @@
 #include "verify/entry.hpp"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -48,20 +49,33 @@ public:
   ProjectionStore& operator=(const ProjectionStore&) = delete;
   virtual ~ProjectionStore() = default;
 
-  // Returns the document stored under `key`, or nullopt.
-  virtual Result<std::optional<Json>> get(Table table, const std::string& key) = 0;
+  // Returns the document stored under `key`, or nullptr. The pointer stays
+  // valid until the next put() or modify() on this store.
+  virtual Result<const Json*> find(Table table, const std::string& key) = 0;
   // Stores `doc` under `key`, replacing any previous document (callers move
   // the document in: projections are rewritten on every entry).
   virtual Result<void> put(Table table, const std::string& key, Json doc) = 0;
+  // Applies `change` to the document stored under `key` in place; fails
+  // (Errc::not_found) when there is none. `change` must not fail.
+  virtual Result<void> modify(Table table, const std::string& key,
+                              const std::function<void(Json&)>& change) = 0;
+
+  // Returns a copy of the document stored under `key`, or nullopt.
+  Result<std::optional<Json>> get(Table table, const std::string& key);
 };
 
 class MemoryProjection final : public ProjectionStore {
 public:
-  Result<std::optional<Json>> get(Table table, const std::string& key) override;
+  Result<const Json*> find(Table table, const std::string& key) override;
   Result<void> put(Table table, const std::string& key, Json doc) override;
+  Result<void> modify(Table table, const std::string& key,
+                      const std::function<void(Json&)>& change) override;
 
   [[nodiscard]] const std::map<std::string, Json>& rows(Table table) const {
     return m_tables.at(static_cast<size_t>(table));
+  }
+  friend bool operator==(const MemoryProjection& a, const MemoryProjection& b) {
+    return a.m_tables == b.m_tables;
   }
 
 private:
@@ -78,9 +92,11 @@ std::string access_key(uint64_t seq);
 Result<PublicKey> signer_key(const Entry& entry, ProjectionStore& store);
 
 // Checks `entry` against the rules for its type given the state in `store`,
-// then updates `store`. On error `store` may be partly updated: callers roll
-// back (the writer rolls back its transaction; the verifier undoes the entry
-// in its own store, reports it and goes on).
+// then updates `store`. Every check comes before the first write, so a refused
+// entry (Errc::invalid_input) leaves `store` unchanged: the verifier reports it
+// and goes on without undoing anything (projection_test.cpp checks this for
+// every refusal it provokes). A failing store (an SQL error) may leave it
+// partly written; the writer rolls its transaction back.
 Result<void> apply_entry(const Entry& entry, ProjectionStore& store);
 
 // Returns the next incident id for the UTC day of `t_ms` ("INC-YYYY-MM-DD-N").

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
+
 using namespace custody;
 using namespace custody::verify;
 
@@ -20,6 +22,7 @@ struct World {
   SigningKey bob = *SigningKey::generate();
   uint64_t seq = 0;
   int64_t t = k_t0;
+  int refusals = 0; // entries apply_entry refused
 
   Result<void> add(const std::string& actor, const SigningKey& key, const std::string& type,
                    const std::string& incident, Json fields) {
@@ -37,7 +40,20 @@ struct World {
     if (!(signer == key.public_key())) {
       return fail(Errc::invalid_input, "signer mismatch");
     }
-    CUSTODY_TRY(apply_entry(e, store));
+    // apply_entry's contract: a refused entry leaves the store unchanged (the
+    // verifier relies on it instead of undoing writes).
+    auto before = std::make_unique<MemoryProjection>();
+    for (Table table : k_all_tables) {
+      for (const auto& [row_key, doc] : store.rows(table)) {
+        REQUIRE(before->put(table, row_key, doc));
+      }
+    }
+    auto applied = apply_entry(e, store);
+    if (!applied) {
+      ++refusals;
+      CHECK_MESSAGE(store == *before, "a refused ", type, " entry changed the store");
+      return applied;
+    }
     ++seq;
     t += 1000;
     return {};
@@ -193,4 +209,80 @@ TEST_CASE("projection: vault_init only at seq 0 and only with a matching ledger 
                                {"tool", "custody"}, {"tool_version", "t"}, {"host", "h"}});
   REQUIRE_FALSE(other_name);
   CHECK(other_name.error().message.find("not the origin") != std::string::npos);
+}
+
+TEST_CASE("projection refuses bad accesses, results, updates and responses without a trace") {
+  World w;
+  w.init();
+  const std::string inc = "INC-2025-12-03-1";
+  const std::string other = "INC-2025-12-03-2";
+  REQUIRE(w.add("alice", w.alice, "incident_open", inc, w.open_fields(inc)));
+  REQUIRE(w.add("alice", w.alice, "incident_open", other, w.open_fields(other)));
+  REQUIRE(w.add("alice", w.alice, "key_register", "",
+                Json{{"subject", "bob"}, {"kid", w.bob.public_key().fingerprint()},
+                     {"public_key", to_base64(w.bob.public_key().raw())}, {"comment", ""}}));
+  REQUIRE(w.add("alice", w.alice, "collect", inc, w.collect(inc, 1)));
+  const std::string item = inc + "-E1";
+  auto access = [&](const std::string& id) {
+    return Json{{"item", id}, {"action", "export"}, {"purpose", "timeline"},
+                {"destination", "/cases/a.log"}, {"host", "ws"}};
+  };
+  auto result = [&](uint64_t access_seq, const std::string& id) {
+    return Json{{"access_seq", access_seq}, {"item", id}, {"outcome", "ok"},
+                {"sha256", to_hex(sha256("x"))}, {"size", 1}, {"detail", ""}};
+  };
+  // An access to an unknown item, or to an item of another incident.
+  auto unknown = w.add("alice", w.alice, "access", inc, access(inc + "-E9"));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("unknown evidence item") != std::string::npos);
+  auto foreign = w.add("alice", w.alice, "access", other, access(item));
+  REQUIRE_FALSE(foreign);
+  CHECK(foreign.error().message.find("belongs to " + inc) != std::string::npos);
+  // A valid access, then results: by someone else, for another item, twice.
+  const uint64_t access_seq = w.seq;
+  REQUIRE(w.add("alice", w.alice, "access", inc, access(item)));
+  CHECK((**w.store.get(Table::items, item)).at("access_count") == 1);
+  auto not_theirs = w.add("bob", w.bob, "access_result", inc, result(access_seq, item));
+  REQUIRE_FALSE(not_theirs);
+  CHECK(not_theirs.error().message.find("only they can record") != std::string::npos);
+  auto wrong_item = w.add("alice", w.alice, "access_result", inc, result(access_seq, inc + "-E2"));
+  REQUIRE_FALSE(wrong_item);
+  CHECK(wrong_item.error().message.find("was for " + item) != std::string::npos);
+  auto no_access = w.add("alice", w.alice, "access_result", inc, result(access_seq + 50, item));
+  REQUIRE_FALSE(no_access);
+  CHECK(no_access.error().message.find("unknown access") != std::string::npos);
+  REQUIRE(w.add("alice", w.alice, "access_result", inc, result(access_seq, item)));
+  CHECK((**w.store.get(Table::accesses, access_key(access_seq))).at("outcome") == "ok");
+  auto twice = w.add("alice", w.alice, "access_result", inc, result(access_seq, item));
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().message.find("already has a result") != std::string::npos);
+  // A response action naming an unknown item, or an item of another incident.
+  auto response = [&](const std::string& evidence) {
+    return Json{{"action", "snapshot"}, {"outcome", "success"}, {"provider", "hetzner"},
+                {"endpoint", "http://127.0.0.1:1/v1"}, {"target", Json::object()},
+                {"request", Json::object()}, {"provider_actions", Json::array()},
+                {"resources", Json::object()}, {"exchanges", Json::array()},
+                {"evidence", Json::array({evidence})}, {"warnings", Json::array()},
+                {"error", ""}, {"started_ms", w.t - 10}, {"finished_ms", w.t}};
+  };
+  auto lost = w.add("alice", w.alice, "response_action", other, response(other + "-E1"));
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().message.find("unknown evidence item") != std::string::npos);
+  auto elsewhere = w.add("alice", w.alice, "response_action", other, response(item));
+  REQUIRE_FALSE(elsewhere);
+  CHECK(elsewhere.error().message.find("belongs to another incident") != std::string::npos);
+  REQUIRE(w.add("alice", w.alice, "response_action", inc, response(item)));
+  CHECK((**w.store.get(Table::incidents, inc)).at("response_count") == 1);
+  // Updates and evidence refused once the incident is closed.
+  for (auto [from, to] : {std::pair{"open", "contained"}, {"contained", "resolved"},
+                          {"resolved", "closed"}}) {
+    REQUIRE(w.add("alice", w.alice, "incident_status", inc, w.status(from, to)));
+  }
+  auto update = w.add("alice", w.alice, "incident_update", inc,
+                      Json{{"set", Json{{"root_cause", "x"}}}, {"reason", "typo"}});
+  REQUIRE_FALSE(update);
+  CHECK(update.error().message.find("is closed") != std::string::npos);
+  auto late = w.add("alice", w.alice, "collect", inc, w.collect(inc, 2));
+  REQUIRE_FALSE(late);
+  CHECK(w.refusals == 10);
 }

@@ -28,6 +28,20 @@ std::string Finding::line() const {
 }
 
 void Report::add(Finding finding) {
+  add_at(m_kept.size(), {std::move(finding)});
+}
+
+void Report::add_at(size_t position, std::vector<Finding> findings) {
+  position = std::min(position, m_kept.size());
+  for (Finding& finding : findings) {
+    if (count_and_keep(finding)) {
+      m_kept.insert(m_kept.begin() + static_cast<std::ptrdiff_t>(position), std::move(finding));
+      ++position;
+    }
+  }
+}
+
+bool Report::count_and_keep(const Finding& finding) {
   m_counts.at(static_cast<size_t>(finding.severity)) += 1;
   if (finding.severity == Severity::finding && finding.seq) {
     m_first_bad_seq = m_first_bad_seq ? std::min(*m_first_bad_seq, *finding.seq)
@@ -38,9 +52,7 @@ void Report::add(Finding finding) {
     it = m_by_code.emplace(finding.code, 0).first;
   }
   it->second += 1;
-  if (it->second <= m_max_per_code) {
-    m_kept.push_back(std::move(finding));
-  }
+  return it->second <= m_max_per_code;
 }
 
 void Report::entry(std::string_view code, uint64_t seq, std::string message) {

@@ -112,6 +112,9 @@ public:
 
   // Adds `finding`; beyond max_per_code of its code it is only counted.
   void add(Finding finding);
+  // Adds `findings` in order, as though they had been added when findings()
+  // held `position` of them (work done concurrently keeps its place).
+  void add_at(size_t position, std::vector<Finding> findings);
   // Shorthands for add().
   void entry(std::string_view code, uint64_t seq, std::string message);
   void
@@ -141,6 +144,9 @@ public:
   }
 
 private:
+  // Counts `finding`; returns whether it is kept in full.
+  bool count_and_keep(const Finding& finding);
+
   size_t m_max_per_code;
   std::vector<Finding> m_kept;
   std::map<std::string, uint64_t, std::less<>> m_by_code;

@@ -304,6 +304,7 @@ struct OpenedDb {
   sql::Db db;
   TempDir temp;
   std::string how;
+  std::string name; // what sql::Db::open was given (a URI or the copy)
   fs::path db_path;
   FileStamp db_stamp;
   FileStamp wal_stamp;
@@ -348,6 +349,7 @@ Result<OpenedDb> open_database(const fs::path& vault) {
       auto probe = db->exec("SELECT count(*) FROM sqlite_master");
       if (probe) {
         out.db = std::move(*db);
+        out.name = uri;
         out.in_place = true;
         out.how = "in place, read-only and immutable (no write-ahead log)";
         return out;
@@ -379,6 +381,7 @@ Result<OpenedDb> open_database(const fs::path& vault) {
     }
   }
   CUSTODY_TRY_ASSIGN(out.db, sql::Db::open(copy, sql::Mode::read_only));
+  out.name = copy.string();
   out.how =
       "from a private snapshot (ledger.db and its write-ahead log copied to a "
       "temporary "
@@ -428,8 +431,41 @@ std::string expected_trigger_sql(std::string_view name) {
   return squeeze_spaces(sql->substr(begin, end + 3 - begin));
 }
 
+// Returns SQLite's integrity_check findings for `db` (none when it is ok).
+std::vector<Finding> integrity_findings(sql::Db& db) {
+  std::vector<Finding> out;
+  auto finding = [&](std::string message) {
+    Finding f;
+    f.code = std::string(code::database);
+    f.subject = "ledger.db";
+    f.message = std::move(message);
+    out.push_back(std::move(f));
+  };
+  auto stmt = db.prepare("PRAGMA integrity_check(20)");
+  if (!stmt) {
+    finding("integrity_check failed: " + stmt.error().message);
+    return out;
+  }
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      finding("integrity_check failed: " + row.error().message);
+      break;
+    }
+    if (!*row) {
+      break;
+    }
+    const std::string msg = stmt->column_text(0);
+    if (msg != "ok") {
+      finding("SQLite integrity_check: " + msg);
+    }
+  }
+  return out;
+}
+
 // Checks that this is a custody ledger we can read (else an Error: exit 2),
-// then its structure (findings) and its append-only guards (warnings).
+// then its append-only guards (warnings). SQLite's integrity_check runs apart
+// (integrity_findings(), on its own connection while the ledger is folded).
 Result<void>
 check_database(sql::Db& db, const fs::path& db_path, Report& report) {
   auto app_id = pragma_int(db, "application_id");
@@ -456,29 +492,6 @@ check_database(sql::Db& db, const fs::path& db_path, Report& report) {
                     db_path.string(),
                     version,
                     k_user_version));
-  }
-  {
-    CUSTODY_TRY_ASSIGN(auto stmt, db.prepare("PRAGMA integrity_check(20)"));
-    for (;;) {
-      auto row = stmt.step();
-      if (!row) {
-        report.other(Severity::finding,
-                     code::database,
-                     "ledger.db",
-                     "integrity_check failed: " + row.error().message);
-        break;
-      }
-      if (!*row) {
-        break;
-      }
-      const std::string msg = stmt.column_text(0);
-      if (msg != "ok") {
-        report.other(Severity::finding,
-                     code::database,
-                     "ledger.db",
-                     "SQLite integrity_check: " + msg);
-      }
-    }
   }
   std::map<std::string, std::string> triggers;
   {
@@ -520,87 +533,133 @@ check_database(sql::Db& db, const fs::path& db_path, Report& report) {
 }
 
 // ---------------------------------------------------------------------------
-// The projection store the fold writes to: MemoryProjection's semantics plus
-// an undo journal (an entry the rules refuse leaves no trace) and a version
-// counter of the keys table (which lets the fold cache signer keys).
+// The projection store the fold writes to: MemoryProjection's semantics in
+// hash maps (no journal is needed: apply_entry() checks everything before it
+// writes, so a refused entry leaves no trace), plus a version counter of the
+// keys table (which lets the fold cache signer keys).
 
 class FoldStore final : public ProjectionStore {
 public:
-  Result<std::optional<Json>> get(Table table,
-                                  const std::string& key) override {
-    const auto& rows = m_tables.at(static_cast<size_t>(table));
+  using Rows = std::unordered_map<std::string, Json>;
+
+  Result<const Json*> find(Table table, const std::string& key) override {
+    const Rows& rows = m_tables.at(static_cast<size_t>(table));
     auto it = rows.find(key);
-    if (it == rows.end()) {
-      return std::optional<Json>();
-    }
-    return std::optional<Json>(it->second);
+    return it == rows.end() ? nullptr : &it->second;
   }
 
   Result<void> put(Table table, const std::string& key, Json doc) override {
-    auto& rows = m_tables.at(static_cast<size_t>(table));
-    auto it = rows.find(key);
     if (table == Table::keys) {
       ++m_keys_version;
     }
-    if (it == rows.end()) {
-      if (m_journaling) {
-        m_journal.push_back(Undo{table, key, std::nullopt});
-      }
-      rows.emplace(key, std::move(doc));
-      return {};
-    }
-    if (m_journaling) {
-      m_journal.push_back(Undo{table, key, std::move(it->second)});
-    }
-    it->second = std::move(doc);
+    m_tables.at(static_cast<size_t>(table)).insert_or_assign(key, std::move(doc));
     return {};
   }
 
-  // Starts recording the writes of one entry.
-  void begin() {
-    m_journal.clear();
-    m_journaling = true;
-  }
-  // Keeps the writes since begin().
-  void commit() {
-    m_journal.clear();
-    m_journaling = false;
-  }
-  // Undoes the writes since begin().
-  void rollback() {
-    for (auto it = m_journal.rbegin(); it != m_journal.rend(); ++it) {
-      auto& rows = m_tables.at(static_cast<size_t>(it->table));
-      if (it->table == Table::keys) {
-        ++m_keys_version;
-      }
-      if (it->old) {
-        rows[it->key] = std::move(*it->old);
-      } else {
-        rows.erase(it->key);
-      }
+  Result<void> modify(Table table,
+                      const std::string& key,
+                      const std::function<void(Json&)>& change) override {
+    Rows& rows = m_tables.at(static_cast<size_t>(table));
+    auto it = rows.find(key);
+    if (it == rows.end()) {
+      return fail(Errc::not_found,
+                  fmt::format("no {} row '{}'", table_name(table), key));
     }
-    m_journal.clear();
-    m_journaling = false;
+    if (table == Table::keys) {
+      ++m_keys_version;
+    }
+    change(it->second);
+    return {};
   }
 
-  [[nodiscard]] const std::map<std::string, Json>& rows(Table table) const {
+  [[nodiscard]] const Rows& rows(Table table) const {
     return m_tables.at(static_cast<size_t>(table));
+  }
+  // Returns the rows of `table` in key order.
+  [[nodiscard]] std::vector<const Rows::value_type*> sorted(Table table) const {
+    std::vector<const Rows::value_type*> out;
+    const Rows& rows = m_tables.at(static_cast<size_t>(table));
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      out.push_back(&row);
+    }
+    std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+      return a->first < b->first;
+    });
+    return out;
   }
   [[nodiscard]] uint64_t keys_version() const {
     return m_keys_version;
   }
 
 private:
-  struct Undo {
-    Table table;
-    std::string key;
-    std::optional<Json> old;
-  };
-  std::array<std::map<std::string, Json>, k_all_tables.size()> m_tables;
-  std::vector<Undo> m_journal;
-  bool m_journaling = false;
+  std::array<Rows, k_all_tables.size()> m_tables;
   uint64_t m_keys_version = 0;
 };
+
+// ---------------------------------------------------------------------------
+// The stored projection tables and SQLite's integrity_check, read on a second
+// connection while the ledger is folded (so that no core idles meanwhile).
+
+struct StoredRow {
+  std::string key;
+  std::string doc;
+  std::vector<std::optional<std::string>> columns; // NULL or the column as text
+};
+using StoredTables = std::array<std::vector<StoredRow>, k_all_tables.size()>;
+
+Result<void> read_table(sql::Db& db, Table table, std::vector<StoredRow>& out) {
+  const auto columns = projection_columns(table);
+  std::string sql = "SELECT key, doc";
+  for (const Column& c : columns) {
+    sql += fmt::format(", {}", c.name);
+  }
+  sql += fmt::format(" FROM {} ORDER BY key", table_name(table));
+  CUSTODY_TRY_ASSIGN(auto stmt, db.prepare(sql));
+  for (;;) {
+    CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
+    if (!row) {
+      return {};
+    }
+    StoredRow r;
+    r.key = stmt.column_text(0);
+    r.doc = stmt.column_text(1);
+    r.columns.reserve(columns.size());
+    for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
+      r.columns.push_back(stmt.column_is_null(2 + i)
+                              ? std::nullopt
+                              : std::optional<std::string>(stmt.column_text(2 + i)));
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+struct Background {
+  std::vector<Finding> integrity; // integrity_check's findings
+  StoredTables tables;
+  std::optional<Error> error; // the tables could not be read
+};
+
+// Opens `name` (as open_database() did) and fills `out`. Never throws.
+void read_in_background(const std::string& name, Background& out) {
+  try {
+    auto db = sql::Db::open(name, sql::Mode::read_only);
+    if (!db) {
+      out.error = db.error();
+      return;
+    }
+    out.integrity = integrity_findings(*db);
+    for (Table table : k_all_tables) {
+      auto read = read_table(*db, table, out.tables.at(static_cast<size_t>(table)));
+      if (!read) {
+        out.error = read.error();
+        return;
+      }
+    }
+  } catch (const std::exception& e) {
+    out.error = Error{Errc::internal, e.what()};
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Ledger rows and their preparation
@@ -617,6 +676,14 @@ struct Row {
   std::string error;          // why it did not decode
   std::shared_ptr<const PublicKey> key; // the key named by entry->kid, if known
   int8_t sig_ok = -1; // -1 unchecked, 0 invalid, 1 valid (with `key`)
+
+  // Forgets the previous row, keeping the strings' capacity.
+  void reset() {
+    entry.reset();
+    error.clear();
+    key.reset();
+    sig_ok = -1;
+  }
 };
 
 // Keys that entries carry (vault_init, key_register), by fingerprint. A kid
@@ -715,11 +782,33 @@ public:
     return chunk;
   }
 
+  // Hands a folded chunk back for reuse: its strings keep their capacity, so
+  // reading the next chunk allocates (almost) nothing.
+  void recycle(std::unique_ptr<std::vector<Row>> chunk) {
+    std::lock_guard lock(m_mutex);
+    m_free.push_back(std::move(chunk));
+  }
+  // Returns a recycled chunk, or a new one.
+  std::unique_ptr<std::vector<Row>> fresh() {
+    {
+      std::lock_guard lock(m_mutex);
+      if (!m_free.empty()) {
+        auto chunk = std::move(m_free.back());
+        m_free.pop_back();
+        return chunk;
+      }
+    }
+    auto chunk = std::make_unique<std::vector<Row>>();
+    chunk->reserve(k_chunk_entries);
+    return chunk;
+  }
+
 private:
   static constexpr size_t k_depth = 2;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<std::unique_ptr<std::vector<Row>>> m_queue;
+  std::vector<std::unique_ptr<std::vector<Row>>> m_free;
 };
 
 // ---------------------------------------------------------------------------
@@ -843,6 +932,9 @@ public:
                       : std::max(1U, std::thread::hardware_concurrency())) {}
 
   Result<VerifySummary> run();
+  // Hands the rebuilt state to a holder that is never freed
+  // (VerifyOptions::exiting); the verifier must not be used afterwards.
+  void retain_until_exit();
 
 private:
   Result<void> establish_trust();
@@ -852,7 +944,7 @@ private:
   produce(ChunkQueue& queue, sql::Db& db, std::optional<Error>& read_error);
   void fold_row(Row& row);
   void check_expectations();
-  Result<void> compare_projections();
+  Result<void> compare_projections(const StoredTables& tables);
   Result<void> check_objects();
   void check_store_tree(const std::unordered_set<std::string>& named);
   void progress(Phase phase, uint64_t done, uint64_t total, bool force = false);
@@ -874,13 +966,18 @@ private:
   size_t m_next_expect = 0;
   uint64_t m_ledger_rows = 0;
 
-  // Fold state.
-  FoldStore m_store;
+  // Fold state (owned through a pointer: see retain_until_exit()).
+  std::unique_ptr<FoldStore> m_store_owner = std::make_unique<FoldStore>();
+  FoldStore& m_store = *m_store_owner;
+  // What the second connection reads while the ledger is folded.
+  std::unique_ptr<Background> m_background = std::make_unique<Background>();
   merkle::CompactRange m_range;
   std::optional<uint64_t> m_last_row_seq;
   Hash256 m_last_leaf = genesis_prev();
   std::optional<std::pair<uint64_t, int64_t>> m_last_time; // seq, t_ms
-  std::unordered_map<std::string, PublicKey> m_signer_cache;
+  // Signer keys by kid, with the actor they are registered to (valid while
+  // the keys table is unchanged).
+  std::unordered_map<std::string, std::pair<std::string, PublicKey>> m_signer_cache;
   uint64_t m_signer_cache_version = 0;
 
   Clock::time_point m_last_progress{};
@@ -918,13 +1015,24 @@ Result<VerifySummary> Verifier::run() {
   CUSTODY_TRY_ASSIGN(OpenedDb opened, open_database(m_opt.vault));
   m_db.emplace(std::move(opened));
   m_sum.db_access = m_db->how;
+  const size_t integrity_at = m_report.findings().size();
   CUSTODY_TRY(check_database(m_db->db, m_db->db_path, m_report));
+  // integrity_check and the stored tables are read meanwhile (joined on every
+  // path: a jthread joins when it goes out of scope).
+  Background& background = *m_background;
+  std::jthread reader([&] { read_in_background(m_db->name, background); });
   CUSTODY_TRY(establish_trust());
   CUSTODY_TRY(load_checkpoints());
   const auto entries_start = Clock::now();
   CUSTODY_TRY(fold_ledger());
   m_sum.seconds_entries = seconds_since(entries_start);
-  CUSTODY_TRY(compare_projections());
+  reader.join();
+  m_report.add_at(integrity_at, std::move(background.integrity));
+  if (background.error) {
+    return fail(background.error->code,
+                "read the projection tables: " + background.error->message);
+  }
+  CUSTODY_TRY(compare_projections(background.tables));
   if (m_db->in_place) {
     // Immutable mode assumed nobody wrote the file; make sure.
     if (stamp_of(m_db->db_path) != m_db->db_stamp
@@ -941,6 +1049,19 @@ Result<VerifySummary> Verifier::run() {
   m_sum.seconds_objects = seconds_since(objects_start);
   m_sum.seconds_total = seconds_since(start);
   return m_sum;
+}
+
+void Verifier::retain_until_exit() {
+  struct Retained {
+    std::unique_ptr<FoldStore> store;
+    std::unique_ptr<Background> background;
+  };
+  static std::mutex mutex;
+  // Deliberately never destroyed (see VerifyOptions::exiting); reachable from
+  // this static, so leak checkers stay quiet.
+  static auto* retained = new std::vector<Retained>();
+  std::lock_guard lock(mutex);
+  retained->push_back(Retained{std::move(m_store_owner), std::move(m_background)});
 }
 
 Result<void> Verifier::establish_trust() {
@@ -1319,10 +1440,10 @@ void Verifier::produce(ChunkQueue& queue,
     return;
   }
   for (;;) {
-    auto chunk = std::make_unique<std::vector<Row>>();
-    chunk->reserve(k_chunk_entries);
+    auto chunk = queue.fresh();
+    size_t used = 0;
     bool done = false;
-    while (chunk->size() < k_chunk_entries) {
+    while (used < k_chunk_entries) {
       auto row = stmt->step();
       if (!row) {
         read_error = row.error();
@@ -1333,14 +1454,18 @@ void Verifier::produce(ChunkQueue& queue,
         done = true;
         break;
       }
-      Row r;
+      if (used == chunk->size()) {
+        chunk->emplace_back();
+      }
+      Row& r = (*chunk)[used++];
+      r.reset();
       r.seq = static_cast<uint64_t>(stmt->column_int(0));
-      r.bytes = stmt->column_blob(1);
-      r.leaf_col = stmt->column_blob(2);
-      r.kid_col = stmt->column_text(3);
-      r.sig = stmt->column_blob(4);
-      chunk->push_back(std::move(r));
+      stmt->column_blob_into(1, r.bytes);
+      stmt->column_blob_into(2, r.leaf_col);
+      stmt->column_text_into(3, r.kid_col);
+      stmt->column_blob_into(4, r.sig);
     }
+    chunk->resize(used);
     if (!chunk->empty()) {
       prepare_chunk(*chunk, keys, m_threads);
       queue.push(std::move(chunk));
@@ -1380,6 +1505,7 @@ Result<void> Verifier::fold_ledger() {
         fold_row(row);
         ++done;
       }
+      queue.recycle(std::move(chunk));
       progress(Phase::entries, done, total);
     }
   } catch (const std::exception& e) {
@@ -1538,11 +1664,11 @@ void Verifier::fold_row(Row& row) {
       m_signer_cache.clear();
       m_signer_cache_version = m_store.keys_version();
     }
-    const std::string cache_key = e.kid + '\n' + e.actor;
     std::optional<PublicKey> signer;
-    if (auto it = m_signer_cache.find(cache_key);
-        it != m_signer_cache.end() && e.type != "vault_init") {
-      signer = it->second;
+    if (auto it = m_signer_cache.find(e.kid); it != m_signer_cache.end()
+                                              && it->second.first == e.actor
+                                              && e.type != "vault_init") {
+      signer = it->second.second;
     } else {
       auto key = signer_key(e, m_store);
       if (!key) {
@@ -1550,7 +1676,7 @@ void Verifier::fold_row(Row& row) {
       } else {
         signer = std::move(*key);
         if (e.type != "vault_init") {
-          m_signer_cache.emplace(cache_key, *signer);
+          m_signer_cache.insert_or_assign(e.kid, std::make_pair(e.actor, *signer));
         }
       }
     }
@@ -1607,12 +1733,8 @@ void Verifier::fold_row(Row& row) {
     // The rules. An entry of another origin is not applied (the rules would
     // only repeat the origin finding).
     if (position == 0 || !m_genesis || e.origin == m_genesis->origin) {
-      m_store.begin();
       auto applied = apply_entry(e, m_store);
-      if (applied) {
-        m_store.commit();
-      } else {
-        m_store.rollback();
+      if (!applied) {
         m_report.entry(code::rule,
                        seq,
                        "refused by the custody rules: "
@@ -1661,14 +1783,11 @@ std::string differing_fields(const std::string& stored_text,
   return fmt::format("field{} {}", names.size() == 1 ? "" : "s", list);
 }
 
-Result<void> Verifier::compare_projections() {
-  // Rows are read in one pass, then compared on all cores (encoding the
-  // rebuilt documents is the costly part); findings are added in row order.
-  struct Stored {
-    std::string key;
-    std::string doc;
-    std::vector<std::optional<std::string>>
-        columns; // NULL or the column as text
+Result<void> Verifier::compare_projections(const StoredTables& tables) {
+  // The rows were read while the ledger was folded; they are compared on all
+  // cores (encoding the rebuilt documents is the costly part), and findings
+  // are added in row order.
+  struct Compared {
     const Json* rebuilt = nullptr;
     std::string differs; // the doc finding, if any
     std::vector<std::string> column_findings;
@@ -1677,42 +1796,21 @@ Result<void> Verifier::compare_projections() {
   for (Table table : k_all_tables) {
     progress(Phase::projections, tables_done++, k_all_tables.size(), true);
     const auto columns = projection_columns(table);
-    std::string sql = "SELECT key, doc";
-    for (const Column& c : columns) {
-      sql += fmt::format(", {}", c.name);
-    }
-    sql += fmt::format(" FROM {} ORDER BY key", table_name(table));
-    CUSTODY_TRY_ASSIGN(auto stmt, m_db->db.prepare(sql));
     const auto& rebuilt = m_store.rows(table);
-    std::vector<Stored> stored;
-    stored.reserve(rebuilt.size());
-    for (;;) {
-      CUSTODY_TRY_ASSIGN(const bool row, stmt.step());
-      if (!row) {
-        break;
-      }
-      Stored r;
-      r.key = stmt.column_text(0);
-      r.doc = stmt.column_text(1);
-      for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
-        r.columns.push_back(
-            stmt.column_is_null(2 + i)
-                ? std::nullopt
-                : std::optional<std::string>(stmt.column_text(2 + i)));
-      }
-      stored.push_back(std::move(r));
-    }
+    const std::vector<StoredRow>& stored = tables.at(static_cast<size_t>(table));
+    std::vector<Compared> compared(stored.size());
     parallel_for(stored.size(), m_threads, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
-        Stored& r = stored[i];
+        const StoredRow& r = stored[i];
+        Compared& c_out = compared[i];
         auto it = rebuilt.find(r.key);
         if (it == rebuilt.end()) {
           continue;
         }
-        r.rebuilt = &it->second;
+        c_out.rebuilt = &it->second;
         auto expected = cjson::encode(it->second);
         if (!expected || *expected != r.doc) {
-          r.differs = differing_fields(r.doc, it->second);
+          c_out.differs = differing_fields(r.doc, it->second);
         }
         for (size_t c = 0; c < columns.size(); ++c) {
           const Json* v = it->second.contains(columns[c].field)
@@ -1728,7 +1826,7 @@ Result<void> Verifier::compare_projections() {
             same = !got;
           }
           if (!same) {
-            r.column_findings.push_back(fmt::format(
+            c_out.column_findings.push_back(fmt::format(
                 "column {} of the {} table is '{}', the ledger says {}",
                 columns[c].name,
                 table_name(table),
@@ -1754,9 +1852,11 @@ Result<void> Verifier::compare_projections() {
     };
     std::unordered_set<std::string_view> seen;
     seen.reserve(stored.size());
-    for (const Stored& r : stored) {
+    for (size_t i = 0; i < stored.size(); ++i) {
+      const StoredRow& r = stored[i];
+      const Compared& c = compared[i];
       seen.insert(r.key);
-      if (r.rebuilt == nullptr) {
+      if (c.rebuilt == nullptr) {
         finding(code::projection_extra,
                 r.key,
                 fmt::format(
@@ -1765,19 +1865,20 @@ Result<void> Verifier::compare_projections() {
                     table_name(table)));
         continue;
       }
-      if (!r.differs.empty()) {
+      if (!c.differs.empty()) {
         finding(code::projection_differs,
                 r.key,
                 fmt::format("the {} table differs from the ledger in {} (an "
                             "out-of-band edit)",
                             table_name(table),
-                            r.differs));
+                            c.differs));
       }
-      for (const auto& message : r.column_findings) {
+      for (const auto& message : c.column_findings) {
         finding(code::projection_column, r.key, message);
       }
     }
-    for (const auto& [key, doc] : rebuilt) {
+    for (const auto* row : m_store.sorted(table)) {
+      const std::string& key = row->first;
       if (seen.count(key) == 0) {
         finding(code::projection_missing,
                 key,
@@ -1806,7 +1907,6 @@ struct ObjectWork {
 };
 
 Result<void> Verifier::check_objects() {
-  const auto& items = m_store.rows(Table::items);
   if (!m_opt.incident.empty()
       && m_store.rows(Table::incidents).count(m_opt.incident) == 0) {
     return fail(Errc::not_found,
@@ -1815,7 +1915,9 @@ Result<void> Verifier::check_objects() {
   }
   std::unordered_set<std::string> named;
   std::map<std::string, ObjectWork> by_sha;
-  for (const auto& [id, doc] : items) {
+  for (const auto* row : m_store.sorted(Table::items)) {
+    const std::string& id = row->first;
+    const Json& doc = row->second;
     const Json& sha = doc.at("sha256");
     if (!sha.is_string()) {
       if (m_opt.incident.empty() || doc.at("incident") == m_opt.incident) {
@@ -2242,7 +2344,11 @@ std::string format_trusted_keys(const TrustedKeys& keys) {
 Result<VerifySummary> verify_vault(const VerifyOptions& options,
                                    Report& report) {
   Verifier verifier(options, report);
-  return verifier.run();
+  auto summary = verifier.run();
+  if (options.exiting) {
+    verifier.retain_until_exit();
+  }
+  return summary;
 }
 
 namespace {

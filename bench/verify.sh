@@ -43,17 +43,17 @@ wall() {
   calc "$t1 - $t0"
 }
 
-# --- The bound: openssl's own Ed25519 verification rate ---------------------
-ed_one=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/Ed25519/ {print $NF}')
-ed_multi=$(openssl speed -seconds 3 -multi "$cores" ed25519 2>/dev/null | awk '/Ed25519/ {print $NF}' | tail -1)
-bound=$(calc "$ed_one * $cores")
-
-# --- Entries per second -------------------------------------------------------
+# --- Entries per second, each run next to its own bound -------------------------
+# The host's speed drifts (other tenants), so every custody run is paired
+# with an `openssl speed ed25519` run just before it and the ratio is taken
+# per pair; the table shows the medians of 5 pairs.
 "$maker" "$work/ledger" "$entries" 1000 4096 >/dev/null
 vault=$work/ledger/vault
 cat "$vault/ledger.db" >/dev/null
-walls=() phases=()
-for _ in 1 2 3; do
+ed_speed() { openssl speed -seconds 2 "$@" ed25519 2>/dev/null | awk '/Ed25519/ {print $NF}' | tail -1; }
+ones=() walls=() phases=() ratio_walls=() ratio_phases=()
+for _ in 1 2 3 4 5; do
+  one=$(ed_speed)
   t0=$(now)
   "$custody" verify --vault "$vault" --no-rehash --json >"$work/out.json" || {
     echo "verify.sh: the benchmark vault did not verify:" >&2
@@ -61,13 +61,24 @@ for _ in 1 2 3; do
     exit 1
   }
   t1=$(now)
-  walls+=("$(calc "$t1 - $t0")")
-  phases+=("$(json "$work/out.json" timing entries_seconds)")
+  wall_s=$(calc "$t1 - $t0")
+  phase_s=$(json "$work/out.json" timing entries_seconds)
+  ones+=("$one")
+  walls+=("$wall_s")
+  phases+=("$phase_s")
+  ratio_walls+=("$(calc "$entries / $wall_s / ($one * $cores)")")
+  ratio_phases+=("$(calc "$entries / $phase_s / ($one * $cores)")")
 done
-t_wall=$(printf '%s\n' "${walls[@]}" | median)
-t_phase=$(printf '%s\n' "${phases[@]}" | median)
+ed_multi=$(ed_speed -multi "$cores")
+median5() { sort -g | sed -n 3p; }
+ed_one=$(printf '%s\n' "${ones[@]}" | median5)
+bound=$(calc "$ed_one * $cores")
+t_wall=$(printf '%s\n' "${walls[@]}" | median5)
+t_phase=$(printf '%s\n' "${phases[@]}" | median5)
 rate_wall=$(calc "$entries / $t_wall")
 rate_phase=$(calc "$entries / $t_phase")
+ratio_wall=$(printf '%s\n' "${ratio_walls[@]}" | median5)
+ratio_phase=$(printf '%s\n' "${ratio_phases[@]}" | median5)
 rm -rf "$work/ledger"
 
 # --- Re-hash throughput ---------------------------------------------------------
@@ -85,17 +96,17 @@ t_sha256sum=$(for _ in 1 2 3; do wall sha256sum "${files[@]}"; done | median)
 t_openssl=$(for _ in 1 2 3; do wall openssl dgst -sha256 "${files[@]}"; done | median)
 mbs() { calc "$bytes / $1 / 1000000"; }
 
-echo "verify: ${entries}-entry ledger (custody verify --no-rehash, median of 3), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "verify: ${entries}-entry ledger (custody verify --no-rehash; medians of 5 runs, each paired with an openssl speed run, ratio per pair), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if (($(calc "$ed_multi < 0.8 * $bound"))); then
   echo "note: openssl speed -multi $cores reached only $(printf '%.0f' "$ed_multi")/s of $(printf '%.0f' "$bound")/s: the machine is busy, figures are low"
 fi
 printf '%-46s %-44s %14s %7s %8s\n' "measure" "reference" "figure" "ratio" "goal"
 printf '%-46s %-44s %12.0f/s %6.2fx %8s\n' "entries verified/s (whole run, wall clock)" \
   "$(printf 'openssl speed ed25519 %.0f verify/s x %d' "$ed_one" "$cores")" "$rate_wall" \
-  "$(calc "$rate_wall / $bound")" ">=0.80x"
+  "$ratio_wall" ">=0.80x"
 printf '%-46s %-44s %12.0f/s %6.2fx %8s\n' "entries verified/s (ledger pass only)" \
   "$(printf 'openssl speed ed25519 %.0f verify/s x %d' "$ed_one" "$cores")" "$rate_phase" \
-  "$(calc "$rate_phase / $bound")" ">=0.80x"
+  "$ratio_phase" ">=0.80x"
 printf '%-46s %-44s %12.0f/s %6.2fx %8s\n' "entries verified/s (ledger pass only)" \
   "$(printf 'openssl speed -multi %d ed25519: %.0f/s' "$cores" "$ed_multi")" "$rate_phase" \
   "$(calc "$rate_phase / $ed_multi")" "-"

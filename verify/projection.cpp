@@ -3,6 +3,7 @@
 #include "common/note.hpp"
 #include "common/time.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace custody::verify {
@@ -557,7 +558,7 @@ Result<void> MemoryProjection::modify(Table table, const std::string& key,
 }
 
 std::string access_key(uint64_t seq) {
-  return fmt::format("{:012}", seq);
+  return fmt::format(FMT_COMPILE("{:012}"), seq);
 }
 
 Result<Json> vault_doc(ProjectionStore& store) {

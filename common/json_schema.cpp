@@ -15,29 +15,50 @@ using nlohmann::json;
 
 namespace {
 
-bool type_matches(const std::string& type, const json& v) {
-  if (type == "object") {
-    return v.is_object();
+// JSON value kinds as bits, for the `type` keyword resolved once per node.
+enum TypeBit : uint8_t {
+  k_object = 1U << 0U,
+  k_array = 1U << 1U,
+  k_string = 1U << 2U,
+  k_integer = 1U << 3U,
+  k_number = 1U << 4U,
+  k_boolean = 1U << 5U,
+  k_null = 1U << 6U,
+};
+
+uint8_t type_bit(const std::string& type) {
+  static const std::pair<const char*, uint8_t> k_names[] = {
+    {"object", k_object}, {"array", k_array},     {"string", k_string}, {"integer", k_integer},
+    {"number", k_number}, {"boolean", k_boolean}, {"null", k_null}};
+  for (const auto& [name, bit] : k_names) {
+    if (type == name) {
+      return bit;
+    }
   }
-  if (type == "array") {
-    return v.is_array();
+  return 0; // an unknown type name matches nothing
+}
+
+// The bits of the `type` names `v` satisfies (an integer is also a number).
+uint8_t value_bits(const json& v) {
+  switch (v.type()) {
+  case json::value_t::object:
+    return k_object;
+  case json::value_t::array:
+    return k_array;
+  case json::value_t::string:
+    return k_string;
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned:
+    return static_cast<uint8_t>(k_integer | k_number);
+  case json::value_t::number_float:
+    return k_number;
+  case json::value_t::boolean:
+    return k_boolean;
+  case json::value_t::null:
+    return k_null;
+  default:
+    return 0;
   }
-  if (type == "string") {
-    return v.is_string();
-  }
-  if (type == "integer") {
-    return v.is_number_integer();
-  }
-  if (type == "number") {
-    return v.is_number();
-  }
-  if (type == "boolean") {
-    return v.is_boolean();
-  }
-  if (type == "null") {
-    return v.is_null();
-  }
-  return false;
 }
 
 size_t code_points(const std::string& s) {
@@ -106,9 +127,11 @@ struct JsonSchema::Node {
   const json* ref_target = nullptr;   // resolved (null: unresolvable)
   int nullable = 0;                   // 0 absent or false, 1 true, 2 not a boolean
   const json* type = nullptr;
+  uint8_t type_mask = 0;              // the kinds `type` allows (with type)
   const json* enum_values = nullptr;  // when an array
   const json* const_value = nullptr;
   const json* required = nullptr;     // when an array
+  std::vector<std::string> required_names; // its string members
   const json* min_properties = nullptr;
   const json* max_properties = nullptr;
   const json* properties = nullptr;   // when an object
@@ -237,12 +260,26 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
     n.nullable = nl->is_boolean() ? (nl->get<bool>() ? 1 : 0) : 2;
   }
   n.type = find("type");
+  if (n.type != nullptr && n.type->is_string()) {
+    n.type_mask = type_bit(n.type->get<std::string>());
+  } else if (n.type != nullptr && n.type->is_array()) {
+    for (const auto& t : *n.type) {
+      if (t.is_string()) {
+        n.type_mask = static_cast<uint8_t>(n.type_mask | type_bit(t.get<std::string>()));
+      }
+    }
+  }
   if (const json* e = find("enum"); e != nullptr && e->is_array()) {
     n.enum_values = e;
   }
   n.const_value = find("const");
   if (const json* r = find("required"); r != nullptr && r->is_array()) {
     n.required = r;
+    for (const auto& name : *r) {
+      if (name.is_string()) {
+        n.required_names.push_back(name.get<std::string>());
+      }
+    }
   }
   n.min_properties = find("minProperties");
   n.max_properties = find("maxProperties");
@@ -343,15 +380,7 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
     }
   }
   if (const json* type = n.type; type != nullptr) {
-    bool ok = false;
-    if (type->is_string()) {
-      ok = type_matches(type->get<std::string>(), v);
-    } else if (type->is_array()) {
-      for (const auto& t : *type) {
-        ok = ok || (t.is_string() && type_matches(t.get<std::string>(), v));
-      }
-    }
-    if (!ok) {
+    if ((n.type_mask & value_bits(v)) == 0) {
       errors.push_back(fmt::format("{}: expected type {}, got {}", path.where(), type->dump(),
                                    short_value(v)));
       return;
@@ -371,12 +400,10 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
     errors.push_back(fmt::format("{}: must be {}", path.where(), n.const_value->dump()));
   }
   if (v.is_object()) {
-    if (n.required != nullptr) {
-      for (const auto& name : *n.required) {
-        if (name.is_string() && !v.contains(name.get<std::string>())) {
-          errors.push_back(
-            fmt::format("{}: missing required '{}'", path.where(), name.get<std::string>()));
-        }
+    const auto& members = v.get_ref<const json::object_t&>();
+    for (const std::string& name : n.required_names) {
+      if (members.find(name) == members.end()) {
+        errors.push_back(fmt::format("{}: missing required '{}'", path.where(), name));
       }
     }
     if (const json* m = n.min_properties;

@@ -56,11 +56,23 @@ Json to_json(const Entry& e) {
 } // namespace
 
 Result<void> check_fields(std::string_view type, const Json& fields) {
-  const std::string name = fmt::format("entries/{}.schema.json", type);
-  if (!schemas::find(name)) {
-    return fail(Errc::invalid_input, fmt::format("unknown entry type '{}'", type));
+  // Each thread remembers the fields schema of every known type (only known
+  // ones: a hostile ledger's made-up types must not grow this).
+  struct Known {
+    const JsonSchema* schema = nullptr;
+    std::string what; // "<type> fields"
+  };
+  thread_local std::map<std::string, Known, std::less<>> known;
+  auto it = known.find(type);
+  if (it == known.end()) {
+    const std::string name = fmt::format("entries/{}.schema.json", type);
+    if (!schemas::find(name)) {
+      return fail(Errc::invalid_input, fmt::format("unknown entry type '{}'", type));
+    }
+    it = known.emplace(std::string(type), Known{&schema_named(name), fmt::format("{} fields", type)})
+           .first;
   }
-  return schema_named(name).check(fields, fmt::format("{} fields", type));
+  return it->second.schema->check(fields, it->second.what);
 }
 
 Result<std::string> encode_entry(const Entry& entry) {
@@ -79,20 +91,23 @@ Result<Entry> decode_entry(std::string_view bytes) {
   if (auto r = schema_named("entry.schema.json").check(j, "entry"); !r) {
     return fail(Errc::corrupt, r.error().message);
   }
+  // The schema holds, so every member below is there with its type; the
+  // strings are moved out (j is not used again).
+  auto take = [&j](const char* name) { return std::move(j.at(name).get_ref<std::string&>()); };
   Entry e;
-  e.origin = j.at("origin").get<std::string>();
+  e.origin = take("origin");
   e.seq = j.at("seq").get<uint64_t>();
-  auto prev = hash_from_hex(j.at("prev").get<std::string>());
+  auto prev = hash_from_hex(j.at("prev").get_ref<const std::string&>());
   if (!prev) {
     return fail(Errc::corrupt, "entry prev is not a SHA-256 hex digest");
   }
   e.prev = *prev;
-  e.type = j.at("type").get<std::string>();
+  e.type = take("type");
   e.t_ms = j.at("t_ms").get<int64_t>();
-  e.actor = j.at("actor").get<std::string>();
-  e.kid = j.at("kid").get<std::string>();
-  e.incident = j.at("incident").get<std::string>();
-  e.fields = std::move(j.at("fields")); // j is not used again
+  e.actor = take("actor");
+  e.kid = take("kid");
+  e.incident = take("incident");
+  e.fields = std::move(j.at("fields"));
   if (auto r = check_fields(e.type, e.fields); !r) {
     return fail(Errc::corrupt, r.error().message);
   }
@@ -103,6 +118,11 @@ std::string signed_message(std::string_view bytes) {
   std::string msg(k_entry_context);
   msg.append(bytes);
   return msg;
+}
+
+void signed_message_into(std::string_view bytes, std::string& out) {
+  out.assign(k_entry_context);
+  out.append(bytes);
 }
 
 Hash256 entry_leaf_hash(std::string_view bytes) {

@@ -49,6 +49,8 @@ Result<std::string> encode_entry(const Entry& entry);
 Result<Entry> decode_entry(std::string_view bytes);
 // Returns "custody-entry/v1\n" || `bytes`, the message the actor signs.
 std::string signed_message(std::string_view bytes);
+// As signed_message(), into `out` (whose capacity is reused).
+void signed_message_into(std::string_view bytes, std::string& out);
 // Returns the RFC 6962 leaf hash of `bytes`.
 Hash256 entry_leaf_hash(std::string_view bytes);
 // Returns the all-zero hash that seq 0 names as its prev.

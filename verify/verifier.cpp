@@ -333,6 +333,13 @@ Result<OpenedDb> open_database(const fs::path& vault) {
     if (!probe) {
       return fail_errno("open " + db_path.string());
     }
+    // Every page is read (integrity_check, the ledger, the tables): ask the
+    // kernel to start reading the file now, so that a cold cache costs one
+    // streaming read instead of a wait on every page. A hint only; it changes
+    // nothing on disk.
+    constexpr off_t k_readahead_cap = off_t{1} << 30;
+    (void)::posix_fadvise(probe.get(), 0, std::min(st.st_size, k_readahead_cap),
+                          POSIX_FADV_WILLNEED);
   }
   OpenedDb out;
   out.db_path = db_path;
@@ -748,6 +755,7 @@ void prepare_chunk(std::vector<Row>& rows,
     }
   }
   parallel_for(rows.size(), threads, [&](size_t begin, size_t end) {
+    std::string message;
     for (size_t i = begin; i < end; ++i) {
       Row& r = rows[i];
       if (!r.entry) {
@@ -755,10 +763,8 @@ void prepare_chunk(std::vector<Row>& rows,
       }
       r.key = keys.find(r.entry->kid);
       if (r.key) {
-        r.sig_ok =
-            r.key->verify(as_bytes(signed_message(r.bytes)), as_bytes(r.sig))
-                ? 1
-                : 0;
+        signed_message_into(r.bytes, message);
+        r.sig_ok = r.key->verify(as_bytes(message), as_bytes(r.sig)) ? 1 : 0;
       }
     }
   });
@@ -1850,12 +1856,15 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
       f.message = std::move(message);
       m_report.add(std::move(f));
     };
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(stored.size());
+    // Rebuilt rows the table has (rows come in key order, so a duplicate key
+    // of a table rebuilt without its constraints is counted once).
+    size_t matched = 0;
     for (size_t i = 0; i < stored.size(); ++i) {
       const StoredRow& r = stored[i];
       const Compared& c = compared[i];
-      seen.insert(r.key);
+      if (c.rebuilt != nullptr && (i == 0 || stored[i - 1].key != r.key)) {
+        ++matched;
+      }
       if (c.rebuilt == nullptr) {
         finding(code::projection_extra,
                 r.key,
@@ -1876,6 +1885,14 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
       for (const auto& message : c.column_findings) {
         finding(code::projection_column, r.key, message);
       }
+    }
+    if (matched == rebuilt.size()) {
+      continue; // the table has every rebuilt row
+    }
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(stored.size());
+    for (const StoredRow& r : stored) {
+      seen.insert(r.key);
     }
     for (const auto* row : m_store.sorted(table)) {
       const std::string& key = row->first;

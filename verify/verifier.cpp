@@ -540,26 +540,105 @@ check_database(sql::Db& db, const fs::path& db_path, Report& report) {
 }
 
 // ---------------------------------------------------------------------------
+// The image of a row's indexed columns: for each column in order, "N" when it
+// is NULL, else "V<length>:<text>". The stored tables and the rebuilt
+// documents are both reduced to it, so the columns compare as one string.
+
+void append_column(std::string& image, const std::optional<std::string_view>& text) {
+  if (!text) {
+    image += 'N';
+    return;
+  }
+  image += 'V';
+  image += std::to_string(text->size());
+  image += ':';
+  image += *text;
+}
+
+// The image of `doc`: an integer field as its decimal text, a string field as
+// itself, anything else (absent, null, other types) as NULL.
+std::string column_image(const Json& doc, std::span<const Column> columns) {
+  std::string image;
+  for (const Column& c : columns) {
+    auto it = doc.find(c.field);
+    if (it != doc.end() && it->is_number_integer()) {
+      append_column(image, std::to_string(it->get<int64_t>()));
+    } else if (it != doc.end() && it->is_string()) {
+      append_column(image, it->get_ref<const std::string&>());
+    } else {
+      append_column(image, std::nullopt);
+    }
+  }
+  return image;
+}
+
+// Splits an image back into its columns (for messages; `image` is well formed).
+std::vector<std::optional<std::string>> split_image(std::string_view image) {
+  std::vector<std::optional<std::string>> out;
+  size_t i = 0;
+  while (i < image.size()) {
+    if (image[i] == 'N') {
+      out.emplace_back(std::nullopt);
+      ++i;
+      continue;
+    }
+    const size_t colon = image.find(':', i);
+    const size_t length = std::stoul(std::string(image.substr(i + 1, colon - i - 1)));
+    out.emplace_back(std::string(image.substr(colon + 1, length)));
+    i = colon + 1 + length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // The projection store the fold writes to: MemoryProjection's semantics in
 // hash maps (no journal is needed: apply_entry() checks everything before it
 // writes, so a refused entry leaves no trace), plus a version counter of the
 // keys table (which lets the fold cache signer keys).
+//
+// Memory: an access document not used for the last `hot_docs` uses of the
+// accesses is frozen to its canonical encoding (what compare_projections() needs) and the
+// image of its indexed columns; a later find() or modify() thaws it. A ledger
+// of mostly accesses thus holds a few hundred bytes per access instead of a
+// JSON tree. Pointers that find() returns stay valid for at least `hot_docs`
+// further uses, more than one entry's apply_entry() makes.
 
 class FoldStore final : public ProjectionStore {
 public:
-  using Rows = std::unordered_map<std::string, Json>;
+  struct Doc {
+    Json json;          // the document, while hot
+    std::string frozen; // its canonical encoding, while frozen
+    std::string image;  // its column image, while frozen
+    bool is_frozen = false;
+    uint64_t stamp = 0; // the use that last touched it
+  };
+  using Rows = std::unordered_map<std::string, Doc>;
+  // Keeps the `hot_docs` most recently used documents as trees (at least 16:
+  // apply_entry() holds a few pointers at a time).
+  explicit FoldStore(size_t hot_docs) : m_hot_docs(std::max<size_t>(hot_docs, 16)) {}
 
   Result<const Json*> find(Table table, const std::string& key) override {
-    const Rows& rows = m_tables.at(static_cast<size_t>(table));
+    Rows& rows = m_tables.at(static_cast<size_t>(table));
     auto it = rows.find(key);
-    return it == rows.end() ? nullptr : &it->second;
+    if (it == rows.end()) {
+      return nullptr;
+    }
+    thaw(it->second);
+    touch(table, it->second);
+    return &it->second.json;
   }
 
   Result<void> put(Table table, const std::string& key, Json doc) override {
     if (table == Table::keys) {
       ++m_keys_version;
     }
-    m_tables.at(static_cast<size_t>(table)).insert_or_assign(key, std::move(doc));
+    Rows& rows = m_tables.at(static_cast<size_t>(table));
+    Doc& d = rows[key];
+    d.json = std::move(doc);
+    d.frozen.clear();
+    d.image.clear();
+    d.is_frozen = false;
+    touch(table, d);
     return {};
   }
 
@@ -575,12 +654,20 @@ public:
     if (table == Table::keys) {
       ++m_keys_version;
     }
-    change(it->second);
+    thaw(it->second);
+    touch(table, it->second);
+    change(it->second.json);
     return {};
   }
 
   [[nodiscard]] const Rows& rows(Table table) const {
     return m_tables.at(static_cast<size_t>(table));
+  }
+  // Thaws every document of `table` (for readers of Doc::json).
+  void thaw_all(Table table) {
+    for (auto& [key, doc] : m_tables.at(static_cast<size_t>(table))) {
+      thaw(doc);
+    }
   }
   // Returns the rows of `table` in key order.
   [[nodiscard]] std::vector<const Rows::value_type*> sorted(Table table) const {
@@ -600,7 +687,64 @@ public:
   }
 
 private:
+  struct Use {
+    Table table;
+    Doc* doc;
+    uint64_t stamp;
+  };
+
+  static void thaw(Doc& d) {
+    if (!d.is_frozen) {
+      return;
+    }
+    auto json = cjson::decode(d.frozen);
+    if (!json) { // encode() made it, so decode() takes it back: a bug
+      throw std::logic_error("a frozen projection document does not decode: "
+                             + json.error().message);
+    }
+    d.json = std::move(*json);
+    d.is_frozen = false;
+    std::string().swap(d.frozen);
+    std::string().swap(d.image);
+  }
+
+  // Records a use of `d`, and freezes the document whose last use is now
+  // m_hot_docs uses ago. Only access documents are frozen: they are most of
+  // the rows and are used twice, by the access and its result; items,
+  // incidents and keys are few and used again and again.
+  void touch(Table table, Doc& d) {
+    if (table != Table::accesses) {
+      return;
+    }
+    d.stamp = ++m_clock;
+    m_uses.push_back(Use{table, &d, d.stamp});
+    if (m_uses.size() <= m_hot_docs) {
+      return;
+    }
+    const Use old = m_uses.front();
+    m_uses.pop_front();
+    if (old.doc->stamp == old.stamp && !old.doc->is_frozen) {
+      freeze(old.table, *old.doc);
+    }
+  }
+
+  // A document that does not encode (or would not decode: too large) stays
+  // as it is.
+  static void freeze(Table table, Doc& d) {
+    auto frozen = cjson::encode(d.json);
+    if (!frozen || frozen->size() > cjson::k_max_size) {
+      return;
+    }
+    d.image = column_image(d.json, projection_columns(table));
+    d.frozen = std::move(*frozen);
+    d.json = Json();
+    d.is_frozen = true;
+  }
+
   std::array<Rows, k_all_tables.size()> m_tables;
+  size_t m_hot_docs;
+  std::deque<Use> m_uses;
+  uint64_t m_clock = 0;
   uint64_t m_keys_version = 0;
 };
 
@@ -611,7 +755,7 @@ private:
 struct StoredRow {
   std::string key;
   std::string doc;
-  std::vector<std::optional<std::string>> columns; // NULL or the column as text
+  std::string image; // the columns' image (column_image())
 };
 using StoredTables = std::array<std::vector<StoredRow>, k_all_tables.size()>;
 
@@ -631,11 +775,10 @@ Result<void> read_table(sql::Db& db, Table table, std::vector<StoredRow>& out) {
     StoredRow r;
     r.key = stmt.column_text(0);
     r.doc = stmt.column_text(1);
-    r.columns.reserve(columns.size());
     for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
-      r.columns.push_back(stmt.column_is_null(2 + i)
-                              ? std::nullopt
-                              : std::optional<std::string>(stmt.column_text(2 + i)));
+      append_column(r.image, stmt.column_is_null(2 + i)
+                                 ? std::nullopt
+                                 : std::optional<std::string_view>(stmt.column_text(2 + i)));
     }
     out.push_back(std::move(r));
   }
@@ -973,7 +1116,7 @@ private:
   uint64_t m_ledger_rows = 0;
 
   // Fold state (owned through a pointer: see retain_until_exit()).
-  std::unique_ptr<FoldStore> m_store_owner = std::make_unique<FoldStore>();
+  std::unique_ptr<FoldStore> m_store_owner = std::make_unique<FoldStore>(m_opt.hot_docs);
   FoldStore& m_store = *m_store_owner;
   // What the second connection reads while the ledger is folded.
   std::unique_ptr<Background> m_background = std::make_unique<Background>();
@@ -1794,8 +1937,8 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
   // cores (encoding the rebuilt documents is the costly part), and findings
   // are added in row order.
   struct Compared {
-    const Json* rebuilt = nullptr;
-    std::string differs; // the doc finding, if any
+    bool rebuilt = false; // the ledger produces this row
+    std::string differs;  // the doc finding, if any
     std::vector<std::string> column_findings;
   };
   uint64_t tables_done = 0;
@@ -1813,16 +1956,45 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
         if (it == rebuilt.end()) {
           continue;
         }
-        c_out.rebuilt = &it->second;
-        auto expected = cjson::encode(it->second);
-        if (!expected || *expected != r.doc) {
-          c_out.differs = differing_fields(r.doc, it->second);
+        c_out.rebuilt = true;
+        const FoldStore::Doc& d = it->second;
+        // A frozen document is compared as its encoding and image; only a
+        // difference decodes it, for the messages.
+        bool doc_same = false;
+        bool image_same = false;
+        if (d.is_frozen) {
+          doc_same = d.frozen == r.doc;
+          image_same = d.image == r.image;
+        } else {
+          auto expected = cjson::encode(d.json);
+          doc_same = expected && *expected == r.doc;
+          image_same = column_image(d.json, columns) == r.image;
         }
+        if (doc_same && image_same) {
+          continue;
+        }
+        Json thawed;
+        if (d.is_frozen) {
+          auto decoded = cjson::decode(d.frozen); // cannot fail: encode() made it
+          if (!decoded) {
+            c_out.differs = "(not compared: " + decoded.error().message + ")";
+            continue;
+          }
+          thawed = std::move(*decoded);
+        }
+        const Json& doc = d.is_frozen ? thawed : d.json;
+        if (!doc_same) {
+          c_out.differs = differing_fields(r.doc, doc);
+        }
+        if (image_same) {
+          continue;
+        }
+        const auto got_columns = split_image(r.image);
         for (size_t c = 0; c < columns.size(); ++c) {
-          const Json* v = it->second.contains(columns[c].field)
-                              ? &it->second.at(columns[c].field)
+          const Json* v = doc.contains(columns[c].field)
+                              ? &doc.at(columns[c].field)
                               : nullptr;
-          const auto& got = r.columns[c];
+          const auto& got = got_columns.at(c);
           bool same = false;
           if (v != nullptr && v->is_number_integer()) {
             same = got && *got == std::to_string(v->get<int64_t>());
@@ -1862,10 +2034,10 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
     for (size_t i = 0; i < stored.size(); ++i) {
       const StoredRow& r = stored[i];
       const Compared& c = compared[i];
-      if (c.rebuilt != nullptr && (i == 0 || stored[i - 1].key != r.key)) {
+      if (c.rebuilt && (i == 0 || stored[i - 1].key != r.key)) {
         ++matched;
       }
-      if (c.rebuilt == nullptr) {
+      if (!c.rebuilt) {
         finding(code::projection_extra,
                 r.key,
                 fmt::format(
@@ -1932,9 +2104,10 @@ Result<void> Verifier::check_objects() {
   }
   std::unordered_set<std::string> named;
   std::map<std::string, ObjectWork> by_sha;
+  m_store.thaw_all(Table::items);
   for (const auto* row : m_store.sorted(Table::items)) {
     const std::string& id = row->first;
-    const Json& doc = row->second;
+    const Json& doc = row->second.json;
     const Json& sha = doc.at("sha256");
     if (!sha.is_string()) {
       if (m_opt.incident.empty() || doc.at("incident") == m_opt.incident) {

@@ -98,6 +98,10 @@ struct VerifyOptions {
   // a single-threaded tail of ~0.3 s). It stays reachable, so leak checkers
   // do not report it. Leave false in a process that verifies many vaults.
   bool exiting = false;
+  // Access documents the fold keeps as JSON trees (the most recently used);
+  // the others are kept as their canonical encoding until used again
+  // (FORMAT.md §10.4). Memory only: findings do not depend on it. At least 16.
+  size_t hot_docs = 8192;
 };
 
 struct CheckpointResult {

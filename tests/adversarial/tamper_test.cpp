@@ -6,6 +6,7 @@
 #include "verify/report.hpp"
 
 #include <doctest/doctest.h>
+#include <functional>
 
 #include <sys/stat.h>
 
@@ -402,8 +403,20 @@ TEST_SUITE("tamper") {
       "verify: out-of-band edits of projection tables are named by table, row "
       "and field") {
     const SmallVault s = make_small_vault(case_dir("projection") / "v");
-    const auto o = audit_options(s);
-    require_clean(o);
+    // Every case runs twice: with the default (every document of this small
+    // vault stays a JSON tree) and with documents frozen after 16 uses (most
+    // rows are compared as their frozen encoding and column image).
+    std::vector<verify::VerifyOptions> runs(2, audit_options(s));
+    runs[1].hot_docs = 16;
+    for (const auto& o : runs) {
+      require_clean(o);
+    }
+    auto run_both = [&](const std::function<void(const Outcome&)>& check) {
+      for (const auto& o : runs) {
+        CAPTURE(o.hot_docs);
+        check(run_verify(o));
+      }
+    };
     const std::string e1 = s.incident + "-E1";
     RawDb raw(s.dir / "ledger.db");
     SUBCASE("a document field (the item's storage location)") {
@@ -412,39 +425,81 @@ TEST_SUITE("tamper") {
       REQUIRE(at != std::string::npos);
       doc.replace(at, 18, "\"location\":\"nas1:");
       raw.set("items", "doc", fmt::format("key = '{}'", e1), doc, false);
-      const Outcome r = run_verify(o);
-      INFO(r.text());
-      CHECK(r.has_item(code::projection_differs, e1));
-      REQUIRE(r.findings().size() == 1);
-      CHECK(r.findings()[0].message.find("field location")
-            != std::string::npos);
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_item(code::projection_differs, e1));
+        REQUIRE(r.findings().size() == 1);
+        CHECK(r.findings()[0].message.find("field location")
+              != std::string::npos);
+      });
     }
     SUBCASE("a typed column only") {
       raw.exec(fmt::format("UPDATE items SET sha256 = '{}' WHERE key = '{}'",
                            std::string(64, 'a'),
                            e1));
-      const Outcome r = run_verify(o);
-      INFO(r.text());
-      CHECK(r.has_item(code::projection_column, e1));
-      CHECK(r.findings().size() == 1);
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_item(code::projection_column, e1));
+        CHECK(r.findings().size() == 1);
+        REQUIRE(!r.findings().empty());
+        CHECK(r.findings()[0].message.find("column sha256 of the items table is 'aaaa")
+              != std::string::npos);
+      });
+    }
+    SUBCASE("a typed column set to NULL") {
+      raw.exec(fmt::format("UPDATE items SET sha256 = NULL WHERE key = '{}'", e1));
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_item(code::projection_column, e1));
+        CHECK(r.findings().size() == 1);
+        REQUIRE(!r.findings().empty());
+        CHECK(r.findings()[0].message.find("column sha256 of the items table is 'NULL'")
+              != std::string::npos);
+      });
+    }
+    SUBCASE("an access document and its item column edited") {
+      const std::string access_key = raw.get("accesses", "key", "1 = 1 ORDER BY key LIMIT 1");
+      std::string doc = raw.get("accesses", "doc", fmt::format("key = '{}'", access_key));
+      const size_t at = doc.find("\"purpose\":\"");
+      REQUIRE(at != std::string::npos);
+      doc.insert(at + 11, "X");
+      raw.set("accesses", "doc", fmt::format("key = '{}'", access_key), doc, false);
+      raw.exec(fmt::format("UPDATE accesses SET item = 'INC-2020-01-01-1-E9' WHERE key = '{}'",
+                           access_key));
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_subject(code::projection_differs, "accesses row '" + access_key));
+        CHECK(r.has_subject(code::projection_column, "accesses row '" + access_key));
+        CHECK(r.findings().size() == 2);
+        for (const auto& f : r.findings()) {
+          if (f.code == code::projection_column) {
+            CHECK(f.message.find("column item of the accesses table is 'INC-2020-01-01-1-E9'")
+                  != std::string::npos);
+          } else {
+            CHECK(f.message.find("field purpose") != std::string::npos);
+          }
+        }
+      });
     }
     SUBCASE("a deleted key row") {
       raw.exec("DELETE FROM keys WHERE actor = 'bob'");
-      const Outcome r = run_verify(o);
-      INFO(r.text());
-      CHECK(r.has_subject(code::projection_missing,
-                          "keys row '" + s.bob.key.public_key().fingerprint()));
-      CHECK(r.findings().size() == 1);
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_subject(code::projection_missing,
+                            "keys row '" + s.bob.key.public_key().fingerprint()));
+        CHECK(r.findings().size() == 1);
+      });
     }
     SUBCASE("an inserted incident") {
       raw.exec(
           "INSERT INTO incidents (key, doc, status, opened_seq) VALUES "
           "('INC-2020-01-01-1', '{}', 'closed', 99)");
-      const Outcome r = run_verify(o);
-      INFO(r.text());
-      CHECK(r.has_subject(code::projection_extra,
-                          "incidents row 'INC-2020-01-01-1'"));
-      CHECK(r.findings().size() == 1);
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_subject(code::projection_extra,
+                            "incidents row 'INC-2020-01-01-1'"));
+        CHECK(r.findings().size() == 1);
+      });
     }
     SUBCASE("the incident status moved back without an entry") {
       std::string doc =
@@ -459,13 +514,60 @@ TEST_SUITE("tamper") {
               false);
       raw.exec(fmt::format(
           "UPDATE incidents SET status = 'open' WHERE key = '{}'", s.incident));
-      const Outcome r = run_verify(o);
-      INFO(r.text());
-      CHECK(r.has_subject(code::projection_differs,
-                          "incidents row '" + s.incident));
-      CHECK(r.has_subject(code::projection_column,
-                          "incidents row '" + s.incident));
+      run_both([&](const Outcome& r) {
+        INFO(r.text());
+        CHECK(r.has_subject(code::projection_differs,
+                            "incidents row '" + s.incident));
+        CHECK(r.has_subject(code::projection_column,
+                            "incidents row '" + s.incident));
+      });
     }
+  }
+
+  TEST_CASE(
+      "verify: projection documents frozen during the fold are compared as "
+      "exactly as trees") {
+    // 600 entries of mostly access/access_result pairs: with hot_docs = 16
+    // nearly every access document is frozen during the fold (and compared
+    // frozen); the findings must be the same as with every document kept.
+    const fs::path root = case_dir("frozen");
+    make_big_vault(root / "v", root / "keys", 600, 20, 64);
+    verify::VerifyOptions kept;
+    kept.vault = root / "v";
+    kept.threads = 2;
+    kept.hot_docs = 1'000'000;
+    verify::VerifyOptions frozen = kept;
+    frozen.hot_docs = 16;
+    for (const auto* o : {&kept, &frozen}) {
+      const Outcome r = run_verify(*o);
+      INFO(r.text());
+      REQUIRE(r.summary);
+      CHECK(r.clean());
+    }
+    RawDb raw(root / "v" / "ledger.db");
+    const std::string first_access =
+        raw.get("accesses", "key", "1 = 1 ORDER BY key LIMIT 1");
+    const std::string item = raw.get("accesses", "item", fmt::format("key = '{}'", first_access));
+    std::string doc = raw.get("accesses", "doc", fmt::format("key = '{}'", first_access));
+    const size_t at = doc.find("\"purpose\":\"");
+    REQUIRE(at != std::string::npos);
+    doc.insert(at + 11, "X");
+    raw.set("accesses", "doc", fmt::format("key = '{}'", first_access), doc, false);
+    raw.exec(fmt::format("UPDATE accesses SET incident = 'INC-2020-01-01-1' WHERE key = '{}'",
+                         first_access));
+    raw.exec(fmt::format("UPDATE items SET sha256 = NULL WHERE key = '{}'", item));
+    raw.exec("DELETE FROM accesses WHERE key = (SELECT key FROM accesses ORDER BY key "
+             "LIMIT 1 OFFSET 3)");
+    const Outcome a = run_verify(kept);
+    const Outcome b = run_verify(frozen);
+    INFO(a.text());
+    INFO(b.text());
+    CHECK(a.has_subject(code::projection_differs, "accesses row '" + first_access));
+    CHECK(a.has_subject(code::projection_column, "accesses row '" + first_access));
+    CHECK(a.has_item(code::projection_column, item));
+    CHECK(a.has_subject(code::projection_missing, "accesses row '"));
+    CHECK(a.findings().size() == 4);
+    CHECK(a.text() == b.text());
   }
 
   TEST_CASE(

@@ -46,20 +46,34 @@ void subproof(uint64_t m, std::span<const Hash256> d, bool b, std::vector<Hash25
 
 } // namespace
 
+namespace {
+
+// Returns SHA-256(`prefix` || `data`) with this thread's reused context:
+// creating and freeing an EVP_MD_CTX per hash costs about as much as hashing a
+// typical entry. A context left mid-hash by an error is replaced.
+Hash256 prefixed_sha256(uint8_t prefix, std::span<const uint8_t> data) {
+  thread_local Sha256 h;
+  try {
+    h.update(std::span<const uint8_t>(&prefix, 1));
+    h.update(data);
+    return h.final();
+  } catch (...) {
+    h = Sha256();
+    throw;
+  }
+}
+
+} // namespace
+
 Hash256 leaf_hash(std::span<const uint8_t> data) {
-  Sha256 h;
-  const uint8_t prefix = 0x00;
-  h.update(std::span<const uint8_t>(&prefix, 1));
-  h.update(data);
-  return h.final();
+  return prefixed_sha256(0x00, data);
 }
 
 Hash256 node_hash(const Hash256& left, const Hash256& right) {
-  uint8_t buf[65];
-  buf[0] = 0x01;
-  std::copy(left.begin(), left.end(), buf + 1);
-  std::copy(right.begin(), right.end(), buf + 33);
-  return sha256(std::span<const uint8_t>(buf, sizeof buf));
+  uint8_t buf[64];
+  std::copy(left.begin(), left.end(), buf);
+  std::copy(right.begin(), right.end(), buf + 32);
+  return prefixed_sha256(0x01, std::span<const uint8_t>(buf, sizeof buf));
 }
 
 Hash256 empty_root() {

@@ -9,7 +9,7 @@
 #    hashes objects on all cores). Page cache warm for every tool.
 # Usage: bench/verify.sh [BUILD_DIR]   (default build/; needs custody and
 # custody_bench_vault built). Sizes: BENCH_VERIFY_ENTRIES (100000),
-# BENCH_VERIFY_OBJECTS (8) x BENCH_VERIFY_OBJECT_MIB (256).
+# BENCH_VERIFY_OBJECTS (8) x BENCH_VERIFY_OBJECT_MIB (256); BENCH_VERIFY_PAIRS (7).
 set -euo pipefail
 build=${1:-build}
 custody=$build/cli/custody
@@ -20,6 +20,7 @@ done
 entries=${BENCH_VERIFY_ENTRIES:-100000}
 objects=${BENCH_VERIFY_OBJECTS:-8}
 object_mib=${BENCH_VERIFY_OBJECT_MIB:-256}
+pairs=${BENCH_VERIFY_PAIRS:-7}
 cores=$(nproc)
 work=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/custody-bench-verify.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -46,13 +47,13 @@ wall() {
 # --- Entries per second, each run next to its own bound -------------------------
 # The host's speed drifts (other tenants), so every custody run is paired
 # with an `openssl speed ed25519` run just before it and the ratio is taken
-# per pair; the table shows the medians of 5 pairs.
+# per pair; the table shows the medians of BENCH_VERIFY_PAIRS (7) pairs.
 "$maker" "$work/ledger" "$entries" 1000 4096 >/dev/null
 vault=$work/ledger/vault
 cat "$vault/ledger.db" >/dev/null
 ed_speed() { openssl speed -seconds 2 "$@" ed25519 2>/dev/null | awk '/Ed25519/ {print $NF}' | tail -1; }
 ones=() walls=() phases=() ratio_walls=() ratio_phases=()
-for _ in 1 2 3 4 5; do
+for ((pair = 0; pair < pairs; ++pair)); do
   one=$(ed_speed)
   cat "$vault/ledger.db" >/dev/null # this host drops idle page cache within seconds
   t0=$(now)
@@ -71,15 +72,15 @@ for _ in 1 2 3 4 5; do
   ratio_phases+=("$(calc "$entries / $phase_s / ($one * $cores)")")
 done
 ed_multi=$(ed_speed -multi "$cores")
-median5() { sort -g | sed -n 3p; }
-ed_one=$(printf '%s\n' "${ones[@]}" | median5)
+median_of_pairs() { sort -g | sed -n "$(((pairs + 1) / 2))p"; }
+ed_one=$(printf '%s\n' "${ones[@]}" | median_of_pairs)
 bound=$(calc "$ed_one * $cores")
-t_wall=$(printf '%s\n' "${walls[@]}" | median5)
-t_phase=$(printf '%s\n' "${phases[@]}" | median5)
+t_wall=$(printf '%s\n' "${walls[@]}" | median_of_pairs)
+t_phase=$(printf '%s\n' "${phases[@]}" | median_of_pairs)
 rate_wall=$(calc "$entries / $t_wall")
 rate_phase=$(calc "$entries / $t_phase")
-ratio_wall=$(printf '%s\n' "${ratio_walls[@]}" | median5)
-ratio_phase=$(printf '%s\n' "${ratio_phases[@]}" | median5)
+ratio_wall=$(printf '%s\n' "${ratio_walls[@]}" | median_of_pairs)
+ratio_phase=$(printf '%s\n' "${ratio_phases[@]}" | median_of_pairs)
 rm -rf "$work/ledger"
 
 # --- Re-hash throughput ---------------------------------------------------------
@@ -97,7 +98,7 @@ t_sha256sum=$(for _ in 1 2 3; do wall sha256sum "${files[@]}"; done | median)
 t_openssl=$(for _ in 1 2 3; do wall openssl dgst -sha256 "${files[@]}"; done | median)
 mbs() { calc "$bytes / $1 / 1000000"; }
 
-echo "verify: ${entries}-entry ledger (custody verify --no-rehash; medians of 5 runs, each paired with an openssl speed run, ratio per pair), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "verify: ${entries}-entry ledger (custody verify --no-rehash; medians of $pairs runs, each paired with an openssl speed run, ratio per pair), $((objects * object_mib)) MiB in $objects objects (page cache warm, median of 3); $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if (($(calc "$ed_multi < 0.8 * $bound"))); then
   echo "note: openssl speed -multi $cores reached only $(printf '%.0f' "$ed_multi")/s of $(printf '%.0f' "$bound")/s: the machine is busy, figures are low"
 fi

@@ -879,6 +879,7 @@ void prepare_chunk(std::vector<Row>& rows,
   parallel_for(rows.size(), threads, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       Row& r = rows[i];
+      r.reset(); // frees a recycled row's entry here, on all cores
       r.leaf = entry_leaf_hash(r.bytes);
       try {
         auto e = decode_entry(r.bytes);
@@ -1607,7 +1608,6 @@ void Verifier::produce(ChunkQueue& queue,
         chunk->emplace_back();
       }
       Row& r = (*chunk)[used++];
-      r.reset();
       r.seq = static_cast<uint64_t>(stmt->column_int(0));
       stmt->column_blob_into(1, r.bytes);
       stmt->column_blob_into(2, r.leaf_col);

@@ -4,6 +4,19 @@
 
 using namespace custody;
 
+TEST_CASE("text::valid_utf8 finds a bad byte at any offset of a long ASCII run") {
+  // The ASCII fast path reads 8 bytes at a time: every offset and tail length.
+  for (size_t at = 0; at <= 24; ++at) {
+    std::string s(24, 'a');
+    CAPTURE(at);
+    CHECK(valid_utf8(std::string(s).insert(at, "\xc3\xa9")));  // é: valid
+    CHECK_FALSE(valid_utf8(std::string(s).insert(at, "\xff")));
+    CHECK_FALSE(valid_utf8(std::string(s).insert(at, "\xc0\xaf"))); // overlong
+    CHECK_FALSE(valid_utf8(s.substr(0, at) + "\xe2\x82"));         // truncated at the end
+    CHECK(valid_utf8(s.substr(0, at)));
+  }
+}
+
 TEST_CASE("text::valid_utf8 accepts UTF-8 and rejects overlongs, surrogates, truncation") {
   CHECK(valid_utf8("plain ascii"));
   CHECK(valid_utf8("é€😀"));

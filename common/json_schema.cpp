@@ -135,6 +135,15 @@ struct JsonSchema::Node {
   const json* min_properties = nullptr;
   const json* max_properties = nullptr;
   const json* properties = nullptr;   // when an object
+  struct Prop {
+    const std::string* name;
+    const json* schema;
+    const Node* node = nullptr; // its Node, once the index is linked
+  };
+  std::vector<Prop> props;            // `properties` in key order
+  const Node* ref_node = nullptr;     // the Node of ref_target, when indexed
+  const Node* additional_node = nullptr;
+  const Node* items_node = nullptr;
   const json* additional = nullptr;
   const json* items = nullptr;
   const json* min_items = nullptr;
@@ -203,6 +212,23 @@ JsonSchema::JsonSchema(json root, std::string entry)
       for (const auto& child : *j) {
         todo.push_back(&child);
       }
+    }
+  }
+  // Link each node to the nodes of its subschemas, so that the walk descends
+  // without looking them up.
+  auto node_of = [&](const json* j) -> const Node* {
+    if (j == nullptr) {
+      return nullptr;
+    }
+    auto it = index->nodes.find(j);
+    return it == index->nodes.end() ? nullptr : &it->second;
+  };
+  for (auto& [j, n] : index->nodes) {
+    n.ref_node = node_of(n.ref_target);
+    n.additional_node = node_of(n.additional);
+    n.items_node = node_of(n.items);
+    for (Node::Prop& prop : n.props) {
+      prop.node = node_of(prop.schema);
     }
   }
   m_index = std::move(index);
@@ -285,6 +311,9 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
   n.max_properties = find("maxProperties");
   if (const json* p = find("properties"); p != nullptr && p->is_object()) {
     n.properties = p;
+    for (auto it = p->begin(); it != p->end(); ++it) {
+      n.props.push_back(Node::Prop{&it.key(), &*it});
+    }
   }
   n.additional = find("additionalProperties");
   n.items = find("items");
@@ -364,13 +393,24 @@ void JsonSchema::walk(const json& schema, const json& v, const Path& path,
   }
 }
 
+void JsonSchema::walk_child(const json& schema, const Node* node, const json& v,
+                            const Path& path, std::vector<std::string>& errors,
+                            int depth) const {
+  // A linked node is an indexed schema object: walk() would find it.
+  if (node == nullptr || depth > 64) {
+    walk(schema, v, path, errors, depth);
+  } else {
+    walk_node(*node, v, path, errors, depth);
+  }
+}
+
 void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
                            std::vector<std::string>& errors, int depth) const {
   if (n.ref != nullptr) {
     if (n.ref_target == nullptr) {
       errors.push_back(path.where() + ": unresolvable $ref " + n.ref->get<std::string>());
     } else {
-      walk(*n.ref_target, v, path, errors, depth + 1);
+      walk_child(*n.ref_target, n.ref_node, v, path, errors, depth + 1);
     }
   }
   if (v.is_null()) {
@@ -414,16 +454,21 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
         m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
       errors.push_back(fmt::format("{}: more than {} properties", path.where(), m->get<size_t>()));
     }
-    for (const auto& [key, member] : v.items()) {
+    // The members and `properties` are both in key order: one merge pass.
+    size_t next_prop = 0;
+    for (const auto& [key, member] : members) {
       const Path child{&path, &key, 0};
-      const auto prop = n.properties != nullptr ? n.properties->find(key) : json::const_iterator();
-      if (n.properties != nullptr && prop != n.properties->end()) {
-        walk(*prop, member, child, errors, depth + 1);
+      while (next_prop < n.props.size() && *n.props[next_prop].name < key) {
+        ++next_prop;
+      }
+      if (next_prop < n.props.size() && *n.props[next_prop].name == key) {
+        const Node::Prop& prop = n.props[next_prop];
+        walk_child(*prop.schema, prop.node, member, child, errors, depth + 1);
       } else if (n.additional != nullptr) {
         if (n.additional->is_boolean() && !n.additional->get<bool>()) {
           errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
         } else if (n.additional->is_object()) {
-          walk(*n.additional, member, child, errors, depth + 1);
+          walk_child(*n.additional, n.additional_node, member, child, errors, depth + 1);
         }
       }
     }
@@ -432,7 +477,7 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
     if (n.items != nullptr) {
       size_t i = 0;
       for (const auto& e : v) {
-        walk(*n.items, e, Path{&path, nullptr, i++}, errors, depth + 1);
+        walk_child(*n.items, n.items_node, e, Path{&path, nullptr, i++}, errors, depth + 1);
       }
     }
     if (const json* m = n.min_items;

@@ -60,6 +60,9 @@ private:
             std::vector<std::string>& errors, int depth) const;
   void walk_node(const Node& node, const nlohmann::json& value, const Path& path,
                  std::vector<std::string>& errors, int depth) const;
+  // walk() of `schema`, whose Node is `node` when known (no index lookup).
+  void walk_child(const nlohmann::json& schema, const Node* node, const nlohmann::json& value,
+                  const Path& path, std::vector<std::string>& errors, int depth) const;
   const nlohmann::json* resolve(const std::string& ref) const;
   bool regex_search(const std::string& pattern, const std::string& text) const;
   Node make_node(const nlohmann::json& schema) const;

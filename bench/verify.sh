@@ -118,3 +118,6 @@ printf '%-46s %-44s %9.0f MB/s %6.2fx %8s\n' "re-hash throughput (custody verify
 printf '%-46s %-44s %9.0f MB/s %6.2fx %8s\n' "re-hash throughput (custody verify)" \
   "$(printf 'openssl dgst -sha256, 1 process: %.0f MB/s' "$(mbs "$t_openssl")")" "$(mbs "$t_rehash")" \
   "$(calc "$t_openssl / $t_rehash")" ">=1x"
+range() { sort -g | sed -n '1p;$p' | xargs printf '%.2f-%.2f'; }
+echo "per-pair ratios, lowest-highest: whole run $(printf '%s\n' "${ratio_walls[@]}" | range)x," \
+  "ledger pass $(printf '%s\n' "${ratio_phases[@]}" | range)x"

@@ -132,15 +132,15 @@ int64_t Stmt::column_int(int col) const {
 }
 
 std::string Stmt::column_text(int col) const {
-  const auto* p = sqlite3_column_text(m_stmt.get(), col);
-  const int n = sqlite3_column_bytes(m_stmt.get(), col);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  std::string out;
+  column_text_into(col, out);
+  return out;
 }
 
 std::string Stmt::column_blob(int col) const {
-  const void* p = sqlite3_column_blob(m_stmt.get(), col);
-  const int n = sqlite3_column_bytes(m_stmt.get(), col);
-  return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+  std::string out;
+  column_blob_into(col, out);
+  return out;
 }
 
 void Stmt::column_text_into(int col, std::string& out) const {

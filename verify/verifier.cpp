@@ -597,10 +597,10 @@ std::vector<std::optional<std::string>> split_image(std::string_view image) {
 // keys table (which lets the fold cache signer keys).
 //
 // Memory: an access document not used for the last `hot_docs` uses of the
-// accesses is frozen to its canonical encoding (what compare_projections() needs) and the
-// image of its indexed columns; a later find() or modify() thaws it. A ledger
-// of mostly accesses thus holds a few hundred bytes per access instead of a
-// JSON tree. Pointers that find() returns stay valid for at least `hot_docs`
+// accesses is frozen to its canonical encoding (what compare_projections()
+// needs) and the image of its indexed columns; a later find() or modify()
+// thaws it. A ledger of mostly accesses thus holds a few hundred bytes per
+// access instead of a JSON tree. Pointers that find() returns stay valid for at least `hot_docs`
 // further uses, more than one entry's apply_entry() makes.
 
 class FoldStore final : public ProjectionStore {
@@ -688,7 +688,6 @@ public:
 
 private:
   struct Use {
-    Table table;
     Doc* doc;
     uint64_t stamp;
   };
@@ -717,25 +716,25 @@ private:
       return;
     }
     d.stamp = ++m_clock;
-    m_uses.push_back(Use{table, &d, d.stamp});
+    m_uses.push_back(Use{&d, d.stamp});
     if (m_uses.size() <= m_hot_docs) {
       return;
     }
     const Use old = m_uses.front();
     m_uses.pop_front();
     if (old.doc->stamp == old.stamp && !old.doc->is_frozen) {
-      freeze(old.table, *old.doc);
+      freeze(*old.doc);
     }
   }
 
-  // A document that does not encode (or would not decode: too large) stays
-  // as it is.
-  static void freeze(Table table, Doc& d) {
+  // Freezes access document `d`; one that does not encode (or would not
+  // decode: too large) stays as it is.
+  static void freeze(Doc& d) {
     auto frozen = cjson::encode(d.json);
     if (!frozen || frozen->size() > cjson::k_max_size) {
       return;
     }
-    d.image = column_image(d.json, projection_columns(table));
+    d.image = column_image(d.json, projection_columns(Table::accesses));
     d.frozen = std::move(*frozen);
     d.json = Json();
     d.is_frozen = true;
@@ -1989,21 +1988,14 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
         if (image_same) {
           continue;
         }
+        const auto want_columns = split_image(column_image(doc, columns));
         const auto got_columns = split_image(r.image);
         for (size_t c = 0; c < columns.size(); ++c) {
           const Json* v = doc.contains(columns[c].field)
                               ? &doc.at(columns[c].field)
                               : nullptr;
           const auto& got = got_columns.at(c);
-          bool same = false;
-          if (v != nullptr && v->is_number_integer()) {
-            same = got && *got == std::to_string(v->get<int64_t>());
-          } else if (v != nullptr && v->is_string()) {
-            same = got && *got == v->get<std::string>();
-          } else {
-            same = !got;
-          }
-          if (!same) {
+          if (got != want_columns.at(c)) {
             c_out.column_findings.push_back(fmt::format(
                 "column {} of the {} table is '{}', the ledger says {}",
                 columns[c].name,

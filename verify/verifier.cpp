@@ -913,6 +913,19 @@ void read_in_background(const std::string& name, Background& out) {
       out.error = db.error();
       return;
     }
+    // integrity_check looks every table row up in each of its indexes, in
+    // table order: with SQLite's default 2 MiB cache the index pages are read
+    // again and again (131,000 page reads for a 25,000-page ledger of 100,000
+    // entries, 52,000 with 8 MiB). An eighth of the file, 2-128 MiB, keeps
+    // them; memory only, the answers are the same.
+    const auto pages = pragma_int(*db, "page_count");
+    const auto page_size = pragma_int(*db, "page_size");
+    if (pages && page_size) {
+      constexpr int64_t k_min_kib = 2 * 1024;
+      constexpr int64_t k_max_kib = 128 * 1024;
+      const int64_t kib = std::clamp(*pages * *page_size / 8 / 1024, k_min_kib, k_max_kib);
+      (void)db->exec(fmt::format("PRAGMA cache_size = -{}", kib));
+    }
     out.integrity = integrity_findings(*db);
     for (Table table : k_all_tables) {
       auto read = read_table(*db, table, out.tables.at(static_cast<size_t>(table)));

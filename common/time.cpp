@@ -1,6 +1,5 @@
 #include "common/time.hpp"
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -58,10 +57,11 @@ int days_in_month(int64_t y, int m) {
   return k_days[m - 1];
 }
 
-CivilTime civil_from_ns(int64_t ns) {
+namespace {
+
+// Splits `secs` (seconds since the epoch, UTC) into civil fields (nanos 0).
+CivilTime civil_from_seconds(int64_t secs) {
   CivilTime t;
-  const int64_t secs = floor_div(ns, k_ns_per_s);
-  t.nanos = ns - secs * k_ns_per_s;
   const int64_t days = floor_div(secs, k_s_per_day);
   const int64_t sod = secs - days * k_s_per_day;
   t.hour = static_cast<int>(sod / 3600);
@@ -80,6 +80,23 @@ CivilTime civil_from_ns(int64_t ns) {
   return t;
 }
 
+// Writes `v` (0 <= v < 10^width) as `width` digits at `p`.
+void put_digits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+} // namespace
+
+CivilTime civil_from_ns(int64_t ns) {
+  const int64_t secs = floor_div(ns, k_ns_per_s);
+  CivilTime t = civil_from_seconds(secs);
+  t.nanos = ns - secs * k_ns_per_s;
+  return t;
+}
+
 int64_t ns_from_civil(const CivilTime& t) {
   const int64_t days = days_from_civil(t.year, t.month, t.day);
   const int64_t secs = days * k_s_per_day + t.hour * 3600 + t.minute * 60 + t.second;
@@ -87,11 +104,25 @@ int64_t ns_from_civil(const CivilTime& t) {
 }
 
 std::string format_rfc3339_ms(int64_t ms) {
-  const CivilTime t = civil_from_ns(ms * 1'000'000);
-  // Compiled format: the verifier formats one timestamp per entry.
-  return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z"),
-                     t.year, t.month, t.day, t.hour, t.minute, t.second,
-                     t.nanos / 1'000'000);
+  // Split in seconds, not nanoseconds: ms * 10^6 overflows past the year 2262,
+  // and a ledger entry's t_ms may be any non-negative int64.
+  const int64_t secs = floor_div(ms, 1000);
+  const int64_t milli = ms - secs * 1000;
+  const CivilTime t = civil_from_seconds(secs);
+  if (t.year < 0 || t.year > 9999) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month, t.day,
+                       t.hour, t.minute, t.second, milli);
+  }
+  // The verifier formats a few timestamps per entry: digits written in place.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  put_digits(&out[0], t.year, 4);
+  put_digits(&out[5], t.month, 2);
+  put_digits(&out[8], t.day, 2);
+  put_digits(&out[11], t.hour, 2);
+  put_digits(&out[14], t.minute, 2);
+  put_digits(&out[17], t.second, 2);
+  put_digits(&out[20], milli, 3);
+  return out;
 }
 
 std::string format_rfc3339_ns(int64_t ns) {
@@ -101,18 +132,18 @@ std::string format_rfc3339_ns(int64_t ns) {
 }
 
 std::string format_utc_seconds(int64_t ms) {
-  const CivilTime t = civil_from_ns(ms * 1'000'000);
+  const CivilTime t = civil_from_seconds(floor_div(ms, 1000));
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
                      t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 std::string format_utc_day(int64_t ms) {
-  const CivilTime t = civil_from_ns(ms * 1'000'000);
+  const CivilTime t = civil_from_seconds(floor_div(ms, 1000));
   return fmt::format("{:04}-{:02}-{:02}", t.year, t.month, t.day);
 }
 
 std::string format_utc_compact(int64_t ms) {
-  const CivilTime t = civil_from_ns(ms * 1'000'000);
+  const CivilTime t = civil_from_seconds(floor_div(ms, 1000));
   return fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}",
                      t.year, t.month, t.day, t.hour, t.minute, t.second);
 }

@@ -1,6 +1,10 @@
 #include "common/time.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <vector>
 
 using namespace custody;
 
@@ -14,6 +18,37 @@ TEST_CASE("common::time formats UTC without consulting TZ") {
   CHECK(format_rfc3339_ms(-1) == "1969-12-31T23:59:59.999Z");
   CHECK(format_rfc3339_ns(951782400000000001) == "2000-02-29T00:00:00.000000001Z");
   unsetenv("TZ");
+}
+
+TEST_CASE("common::format_rfc3339_ms agrees with the civil fields and parses back") {
+  // A sweep over years 0000..9999 (a fixed LCG), leap days, and the ends;
+  // the earlier formatter went through nanoseconds and overflowed outside
+  // 1678..2261.
+  uint64_t x = 88172645463325252ULL;
+  std::vector<int64_t> values = {0, -1, 951782400000, 951868799999, -62167219200000,
+                                 253402300799999};
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    values.push_back(-62167219200000 + static_cast<int64_t>(x % 315537897600000ULL));
+  }
+  // civil_from_ns() needs ms * 10^6 to fit in int64 (years 1678..2261).
+  constexpr int64_t k_ns_safe = INT64_MAX / 1'000'000;
+  for (int64_t ms : values) {
+    CAPTURE(ms);
+    const std::string text = format_rfc3339_ms(ms);
+    REQUIRE(parse_rfc3339_ms(text) == ms); // days_from_civil(), the other direction
+    if (ms > -k_ns_safe && ms < k_ns_safe) {
+      const CivilTime t = civil_from_ns(ms * 1'000'000);
+      REQUIRE(text == fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month,
+                                  t.day, t.hour, t.minute, t.second, t.nanos / 1'000'000));
+    }
+  }
+  // Beyond the year 9999, and where ms * 10^6 would overflow int64.
+  CHECK(format_rfc3339_ms(253402300800000) == "10000-01-01T00:00:00.000Z");
+  CHECK(format_rfc3339_ms(INT64_MAX) == "292278994-08-17T07:12:55.807Z");
+  CHECK(format_utc_seconds(INT64_MAX) == "292278994-08-17 07:12:55");
+  CHECK(format_utc_day(INT64_MAX) == "292278994-08-17");
+  CHECK(format_utc_compact(-62167219200000) == "00000101000000");
 }
 
 TEST_CASE("common::parse_rfc3339 accepts Z and offsets, rejects local times") {

@@ -29,8 +29,14 @@ Json time_or_null(const std::optional<int64_t>& ms) {
 // the cost of the documents rewritten on every access.
 class Object {
 public:
+  // Members added in key order go at the end of the map without a search.
   Object& add(const char* name, Json value) {
-    m_doc.get_ref<Json::object_t&>().insert_or_assign(name, std::move(value));
+    auto& members = m_doc.get_ref<Json::object_t&>();
+    if (members.empty() || members.rbegin()->first < name) {
+      members.emplace_hint(members.end(), name, std::move(value));
+    } else {
+      members.insert_or_assign(name, std::move(value));
+    }
     return *this;
   }
   Json done() {
@@ -385,29 +391,31 @@ Result<void> check_item_of_incident(const Entry& e, ProjectionStore& store,
 
 Result<void> apply_access(const Entry& e, ProjectionStore& store) {
   const auto& f = e.fields;
-  const std::string item_id = f.at("item").get<std::string>();
+  const std::string& item_id = f.at("item").get_ref<const std::string&>();
   CUSTODY_TRY(check_item_of_incident(e, store, item_id));
   CUSTODY_TRY(must_find(store, Table::incidents, e.incident, "incident"));
   CUSTODY_TRY(store.modify(Table::items, item_id, [](Json& item) {
-    item["access_count"] = item.at("access_count").get<int64_t>() + 1;
+    Json& count = item.at("access_count");
+    count = count.get<int64_t>() + 1;
   }));
   CUSTODY_TRY(update_incident(store, e, keep));
+  // In key order, as the document is encoded (one access row per access).
   return store.put(Table::accesses, access_key(e.seq),
                    Object()
-                     .add("seq", e.seq)
-                     .add("item", item_id)
-                     .add("incident", e.incident)
+                     .add("action", f.at("action"))
                      .add("actor", e.actor)
                      .add("at", iso(e.t_ms))
-                     .add("action", f.at("action"))
-                     .add("purpose", f.at("purpose"))
-                     .add("destination", f.at("destination"))
-                     .add("host", f.at("host"))
-                     .add("outcome", "pending")
-                     .add("result_seq", nullptr)
-                     .add("result_at", nullptr)
                      .add("copy_sha256", nullptr)
+                     .add("destination", f.at("destination"))
                      .add("detail", "")
+                     .add("host", f.at("host"))
+                     .add("incident", e.incident)
+                     .add("item", item_id)
+                     .add("outcome", "pending")
+                     .add("purpose", f.at("purpose"))
+                     .add("result_at", nullptr)
+                     .add("result_seq", nullptr)
+                     .add("seq", e.seq)
                      .done());
 }
 

@@ -952,14 +952,15 @@ struct Row {
   Hash256 leaf{};             // computed from bytes
   std::optional<Entry> entry; // decoded, when canonical and schema-valid
   std::string error;          // why it did not decode
-  std::shared_ptr<const PublicKey> key; // the key named by entry->kid, if known
+  const PublicKey* key = nullptr; // the key named by entry->kid, if known
+                                  // (owned by the Verifier's CandidateKeys)
   int8_t sig_ok = -1; // -1 unchecked, 0 invalid, 1 valid (with `key`)
 
   // Forgets the previous row, keeping the strings' capacity.
   void reset() {
     entry.reset();
     error.clear();
-    key.reset();
+    key = nullptr;
     sig_ok = -1;
   }
 };
@@ -988,16 +989,16 @@ public:
     if (!key || key->fingerprint() != kid) {
       return;
     }
-    m_keys.emplace(kid, std::make_shared<const PublicKey>(std::move(*key)));
+    m_keys.emplace(kid, std::make_unique<const PublicKey>(std::move(*key)));
   }
-  [[nodiscard]] std::shared_ptr<const PublicKey>
-  find(const std::string& kid) const {
+  // Returns the key for `kid`, or nullptr; it lives as long as this object.
+  [[nodiscard]] const PublicKey* find(const std::string& kid) const {
     auto it = m_keys.find(kid);
-    return it == m_keys.end() ? nullptr : it->second;
+    return it == m_keys.end() ? nullptr : it->second.get();
   }
 
 private:
-  std::unordered_map<std::string, std::shared_ptr<const PublicKey>> m_keys;
+  std::unordered_map<std::string, std::unique_ptr<const PublicKey>> m_keys;
 };
 
 // Decodes a chunk and verifies its signatures on the team; this thread runs
@@ -1251,6 +1252,9 @@ private:
   FoldStore& m_store = *m_store_owner;
   // What the second connection reads while the ledger is folded.
   std::unique_ptr<Background> m_background = std::make_unique<Background>();
+  // Keys entries carry, found while the ledger is read; rows point into it
+  // until they are folded.
+  CandidateKeys m_candidate_keys;
   merkle::CompactRange m_range;
   std::optional<uint64_t> m_last_row_seq;
   Hash256 m_last_leaf = genesis_prev();
@@ -1711,7 +1715,7 @@ void Verifier::check_expectations() {
 void Verifier::produce(ChunkQueue& queue,
                        sql::Db& db,
                        std::optional<Error>& read_error) {
-  CandidateKeys keys;
+  CandidateKeys& keys = m_candidate_keys;
   Team team(m_threads);
   auto stmt = db.prepare(
       "SELECT seq, entry, leaf_hash, kid, sig FROM ledger ORDER BY seq");

@@ -12,7 +12,7 @@
 // value has exactly one accepted encoding (checked by re-encoding and comparing).
 // See schemas/FORMAT.md §"Canonical JSON".
 //
-// Thread-safety: pure functions.
+// Thread-safety: pure functions (encode() keeps a per-thread scratch buffer).
 #pragma once
 
 #include "common/result.hpp"
@@ -32,6 +32,13 @@ inline constexpr size_t k_max_size = 1024 * 1024;
 // Returns the canonical encoding of `value`; fails on floats, integers outside
 // int64, invalid UTF-8 in a string or key, or nesting deeper than k_max_depth.
 Result<std::string> encode(const Json& value);
+
+// Appends the canonical encoding of `value` to `out`, failing as encode() does;
+// on failure `out` keeps its old contents (its capacity may have grown). For
+// callers that encode many documents into one reused buffer: with enough
+// capacity left, it allocates nothing. (encode() costs one allocation of the
+// result's size.)
+Result<void> encode_into(const Json& value, std::string& out);
 
 // Parses `text` and fails unless it is exactly the canonical encoding of the
 // parsed value. The error message says what is non-canonical and where.

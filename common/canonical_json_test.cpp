@@ -1,7 +1,13 @@
 // Canonical JSON as specified in schemas/FORMAT.md §"Canonical JSON".
 #include "common/canonical_json.hpp"
 
+#include "common/text.hpp"
+
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
 
 using namespace custody;
 using cjson::Json;
@@ -164,4 +170,126 @@ TEST_CASE("cjson::decode builds the same values, with the same number types, as 
   }
   CHECK((*v)[3].get<int64_t>() == INT64_MAX);
   CHECK((*v)[4].get<int64_t>() == INT64_MIN);
+}
+
+TEST_CASE("cjson::encode_into appends the encoding and keeps the buffer on failure") {
+  const Json v = Json::parse(R"({"b":[1,-2,"x\ny"],"a":"é","c":{"d":null,"e":true}})");
+  std::string out = "prefix:";
+  REQUIRE(cjson::encode_into(v, out));
+  CHECK(out == "prefix:" + *cjson::encode(v));
+  REQUIRE(cjson::encode_into(Json(7), out));
+  CHECK(out == "prefix:" + *cjson::encode(v) + "7");
+
+  // A failure deep inside, after much was written, leaves `out` as it was.
+  const std::string before = out;
+  Json bad = v;
+  bad["c"]["z"] = std::string(1000, 'a') + "\xff";
+  auto r = cjson::encode_into(bad, out);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "string is not valid UTF-8");
+  CHECK(out == before);
+  CHECK_FALSE(cjson::encode_into(Json(1.5), out));
+  CHECK(out == before);
+
+  // Documents far larger than the first room the encoder makes.
+  Json big = Json::array();
+  for (int i = 0; i < 2000; ++i) {
+    big.push_back({{"k" + std::to_string(i), std::string(static_cast<size_t>(i % 50), 'x')}});
+  }
+  std::string big_out;
+  REQUIRE(cjson::encode_into(big, big_out));
+  CHECK(big_out == *cjson::encode(big));
+  CHECK(big_out == big.dump());
+}
+
+namespace {
+
+// Canonical string encoding one byte at a time, the rules of FORMAT.md §2
+// stated as plainly as possible, to check the word-at-a-time scanner against.
+std::optional<std::string> reference_string(const std::string& s) {
+  if (!valid_utf8(s)) {
+    return std::nullopt;
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (u < 0x20) {
+        out += fmt::format("\\u{:04x}", u);
+      } else {
+        out.push_back(c);
+      }
+    }
+  }
+  return out + "\"";
+}
+
+} // namespace
+
+TEST_CASE("cjson strings: every special byte at every offset of short and long strings") {
+  // The scanners look at 8 (or 4) bytes at a time with overlapping tails, so
+  // place each kind of byte at each position of strings of 0..40 bytes, also
+  // twice (an escape, then a non-ASCII byte) and with a valid UTF-8 prefix.
+  const std::string specials[] = {"\"",   "\\",   "\n", std::string(1, '\0'), "\x01", "\x1f",
+                                  "\x7f", " ",    "~",  "é",                  "€",    "😀",
+                                  "\xff", "\xc3", "\x80", "\xed\xa0\x80"};
+  size_t checked = 0;
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const std::string& sp : specials) {
+        for (const std::string& second : {std::string(), std::string("\t"), std::string("é"),
+                                          std::string("\xe2\x82")}) {
+          std::string s(len, 'a');
+          s.insert(pos, sp);
+          s.insert(s.size() - (len - pos) / 2, second);
+          CAPTURE(s);
+          const auto want = reference_string(s);
+          const auto got = cjson::encode(Json(s));
+          REQUIRE(static_cast<bool>(got) == want.has_value());
+          if (!want) {
+            CHECK(got.error().message == "string is not valid UTF-8");
+            CHECK_FALSE(cjson::decode("\"" + s + "\""));
+            continue;
+          }
+          CHECK(*got == *want);
+          // As a key too, and through decode (which must give back `s`).
+          const Json obj = {{s, 1}};
+          CHECK(*cjson::encode(obj) == "{" + *want + ":1}");
+          const auto back = cjson::decode(*want);
+          REQUIRE(back);
+          CHECK(back->get<std::string>() == s);
+          const auto back_obj = cjson::decode("{" + *want + ":1}");
+          REQUIRE(back_obj);
+          CHECK(*back_obj == obj);
+          // The raw bytes (unescaped) are accepted only if encode would
+          // write them so.
+          CHECK(static_cast<bool>(cjson::decode("\"" + s + "\"")) == ("\"" + s + "\"" == *want));
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 10000);
 }

@@ -340,6 +340,8 @@ private:
     return m_s[m_pos];
   }
 
+  // `out` is null on entry; it is filled in place (members and elements are
+  // created first and parsed into, so no value is built and then moved).
   bool value(Json& out, size_t depth) {
     if (depth > k_max_depth) {
       return bad("nesting is too deep");
@@ -353,30 +355,32 @@ private:
     case '[':
       return array(out, depth);
     case '"': {
-      std::string str;
+      std::string_view str;
       if (!string(str)) {
         return false;
       }
-      out = Json(std::move(str));
+      // One allocation of the exact size for the characters.
+      out = Json(str);
       return true;
     }
     case 't':
-      return literal("true", Json(true), out);
+      return literal("true", true, out);
     case 'f':
-      return literal("false", Json(false), out);
+      return literal("false", false, out);
     case 'n':
-      return literal("null", Json(nullptr), out);
+      return literal("null", nullptr, out);
     default:
       return number(out);
     }
   }
 
-  bool literal(std::string_view word, Json v, Json& out) {
+  template<typename T>
+  bool literal(std::string_view word, T v, Json& out) {
     if (m_s.substr(m_pos, word.size()) != word) {
       return bad("invalid literal");
     }
     m_pos += word.size();
-    out = std::move(v);
+    out = Json(v);
     return true;
   }
 
@@ -435,79 +439,53 @@ private:
     return -1; // upper case is not canonical
   }
 
-  bool string(std::string& out) {
-    ++m_pos; // opening quote
-    size_t plain = m_pos;
+  // Parses the string whose opening quote is at m_pos. `out` views its
+  // characters: the text itself when it has no escapes (the common case, so
+  // the caller copies them once, into the value), else m_unescaped, which is
+  // valid until the next string is parsed.
+  bool string(std::string_view& out) {
+    size_t i = m_pos + 1; // after the opening quote
+    size_t plain = i;
+    bool escaped = false;
     bool ascii = true; // pure ASCII needs no UTF-8 validation
     for (;;) {
-      if (at_end()) {
+      i = ascii ? find_special<true>(m_s, i) : find_special<false>(m_s, i);
+      if (i == m_s.size()) {
+        m_pos = i;
         return bad("unterminated string");
       }
-      const char c = m_s[m_pos];
+      const char c = m_s[i];
       const auto u = static_cast<unsigned char>(c);
       if (c == '"') {
-        out.append(m_s.substr(plain, m_pos - plain));
-        ++m_pos;
+        if (escaped) {
+          m_unescaped.append(m_s.substr(plain, i - plain));
+          out = m_unescaped;
+        } else {
+          out = m_s.substr(plain, i - plain);
+        }
+        m_pos = i + 1;
         break;
       }
       if (u < 0x20) {
+        m_pos = i;
         return bad("unescaped control character in a string");
       }
       if (c != '\\') {
-        ascii = ascii && u < 0x80;
-        ++m_pos;
+        ascii = false; // u >= 0x80; from here on only escapes stop the scan
+        ++i;
         continue;
       }
-      out.append(m_s.substr(plain, m_pos - plain));
-      if (m_pos + 1 >= m_s.size()) {
-        return bad("unterminated escape");
+      if (!escaped) {
+        escaped = true;
+        m_unescaped.clear();
       }
-      const char e = m_s[m_pos + 1];
-      m_pos += 2;
-      switch (e) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u': {
-        // Only control characters without a short form are written \u00xx.
-        if (m_pos + 4 > m_s.size() || m_s[m_pos] != '0' || m_s[m_pos + 1] != '0') {
-          return bad("needless \\u escape");
-        }
-        const int hi = hex_digit(m_s[m_pos + 2]);
-        const int lo = hex_digit(m_s[m_pos + 3]);
-        if (hi < 0 || lo < 0) {
-          return bad("\\u escape must use lowercase hex");
-        }
-        const int cp = hi * 16 + lo;
-        if (cp >= 0x20 || cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' || cp == '\t') {
-          return bad("needless \\u escape");
-        }
-        out.push_back(static_cast<char>(cp));
-        m_pos += 4;
-        break;
+      m_unescaped.append(m_s.substr(plain, i - plain));
+      m_pos = i;
+      if (!escape()) {
+        return false;
       }
-      default:
-        return bad("escape that canonical JSON does not use");
-      }
-      plain = m_pos;
+      i = m_pos;
+      plain = i;
     }
     if (!ascii && !valid_utf8(out)) {
       return bad("string is not valid UTF-8");
@@ -515,10 +493,64 @@ private:
     return true;
   }
 
+  // Appends the character of the escape whose backslash is at m_pos to
+  // m_unescaped and moves past it.
+  bool escape() {
+    if (m_pos + 1 >= m_s.size()) {
+      return bad("unterminated escape");
+    }
+    const char e = m_s[m_pos + 1];
+    m_pos += 2;
+    switch (e) {
+    case '"':
+      m_unescaped.push_back('"');
+      break;
+    case '\\':
+      m_unescaped.push_back('\\');
+      break;
+    case 'b':
+      m_unescaped.push_back('\b');
+      break;
+    case 'f':
+      m_unescaped.push_back('\f');
+      break;
+    case 'n':
+      m_unescaped.push_back('\n');
+      break;
+    case 'r':
+      m_unescaped.push_back('\r');
+      break;
+    case 't':
+      m_unescaped.push_back('\t');
+      break;
+    case 'u': {
+      // Only control characters without a short form are written \u00xx.
+      if (m_pos + 4 > m_s.size() || m_s[m_pos] != '0' || m_s[m_pos + 1] != '0') {
+        return bad("needless \\u escape");
+      }
+      const int hi = hex_digit(m_s[m_pos + 2]);
+      const int lo = hex_digit(m_s[m_pos + 3]);
+      if (hi < 0 || lo < 0) {
+        return bad("\\u escape must use lowercase hex");
+      }
+      const int cp = hi * 16 + lo;
+      if (cp >= 0x20 || cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' || cp == '\t') {
+        return bad("needless \\u escape");
+      }
+      m_unescaped.push_back(static_cast<char>(cp));
+      m_pos += 4;
+      break;
+    }
+    default:
+      return bad("escape that canonical JSON does not use");
+    }
+    return true;
+  }
+
   bool object(Json& out, size_t depth) {
     ++m_pos; // '{'
-    out = Json::object();
-    auto& members = out.get_ref<Json::object_t&>();
+    out = Json(Json::value_t::object);
+    auto& members = *out.get_ptr<Json::object_t*>();
     if (!at_end() && peek() == '}') {
       ++m_pos;
       return true;
@@ -528,24 +560,28 @@ private:
       if (at_end() || peek() != '"') {
         return bad("expected a member name");
       }
-      std::string key;
+      std::string_view key;
       if (!string(key)) {
         return false;
       }
-      if (previous != nullptr && !(*previous < key)) {
+      if (previous != nullptr && !(std::string_view(*previous) < key)) {
         return bad("member names not in strictly increasing byte order (unsorted or duplicate)");
       }
       if (at_end() || peek() != ':') {
         return bad("expected ':'");
       }
       ++m_pos;
-      Json v;
-      if (!value(v, depth + 1)) {
+      // Keys arrive sorted, so each member goes at the end of the map. The key
+      // is built in the node from the text (one exact allocation, if any) and
+      // the value parsed into the node.
+      auto it = members.emplace_hint(members.end(),
+                                     std::piecewise_construct,
+                                     std::forward_as_tuple(key),
+                                     std::forward_as_tuple());
+      previous = &it->first;
+      if (!value(it->second, depth + 1)) {
         return false;
       }
-      // Keys arrive sorted, so each member goes at the end of the map.
-      auto it = members.emplace_hint(members.end(), std::move(key), std::move(v));
-      previous = &it->first;
       if (at_end()) {
         return bad("unterminated object");
       }
@@ -562,17 +598,18 @@ private:
 
   bool array(Json& out, size_t depth) {
     ++m_pos; // '['
-    out = Json::array();
+    out = Json(Json::value_t::array);
+    auto& elements = *out.get_ptr<Json::array_t*>();
     if (!at_end() && peek() == ']') {
       ++m_pos;
       return true;
     }
     for (;;) {
-      Json v;
-      if (!value(v, depth + 1)) {
+      // Nothing else touches `elements` while the element is parsed, so the
+      // reference stays valid.
+      if (!value(elements.emplace_back(), depth + 1)) {
         return false;
       }
-      out.push_back(std::move(v));
       if (at_end()) {
         return bad("unterminated array");
       }
@@ -590,6 +627,7 @@ private:
   std::string_view m_s;
   size_t m_pos = 0;
   const char* m_why = "";
+  std::string m_unescaped; // characters of the last string that had escapes
 };
 
 } // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 
+
 namespace custody::cjson {
 
 namespace {
@@ -33,46 +34,105 @@ constexpr bool is_special(unsigned char u) {
 }
 
 // Returns a word with the top bit set in (at least) the lowest byte of `w` for
-// which is_special() holds, and zero when there is none. Each term is the
-// classic "has a byte less than n" / "has a zero byte" test: a borrow can only
-// start at a byte that really matches and only runs towards more significant
-// bytes, so the least significant flagged byte is always a true match.
+// which is_special() holds, and zero when there is none. In (w - 0x20..20) and
+// ((w ^ c..c) - 0x01..01) a byte's top bit ends up set only when the byte is
+// below 0x20 (equal to c), when it is >= 0x80 (which `k_with_high` wants
+// flagged anyway and the other form masks off with ~w), or when it takes a
+// borrow. A borrow only starts at a byte below 0x20 (equal to c) and only runs
+// towards more significant bytes, so the least significant flagged byte is
+// always a true match.
 template<bool k_with_high>
 constexpr uint64_t special_mask(uint64_t w) {
   const uint64_t quote = w ^ (k_ones * '"');
   const uint64_t backslash = w ^ (k_ones * '\\');
-  uint64_t m = ((w - k_ones * 0x20) & ~w) | ((quote - k_ones) & ~quote)
-               | ((backslash - k_ones) & ~backslash);
+  const uint64_t m = (w - k_ones * 0x20) | (quote - k_ones) | (backslash - k_ones);
   if constexpr (k_with_high) {
-    m |= w;
+    return (m | w) & k_highs;
+  } else {
+    return m & ~w & k_highs;
   }
-  return m & k_highs;
 }
 
-// Returns the index of the first byte of `s` at or after `i` for which
-// is_special() holds, or s.size().
-template<bool k_with_high>
-size_t find_special(std::string_view s, size_t i) {
+
+// Loads 8 (or 4) bytes with the first one least significant, whatever the
+// machine's byte order, so the lowest flagged byte is the first in memory.
+inline uint64_t load8(const char* p) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  if constexpr (std::endian::native == std::endian::big) {
+    w = __builtin_bswap64(w);
+  }
+  return w;
+}
+inline uint32_t load4(const char* p) {
+  uint32_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  if constexpr (std::endian::native == std::endian::big) {
+    w = __builtin_bswap32(w);
+  }
+  return w;
+}
+inline size_t first_flagged(uint64_t mask) {
+  return static_cast<size_t>(std::countr_zero(mask)) / 8;
+}
+
+// Returns the index j of the first byte of `s` at or after `i` for which
+// is_special() holds, or s.size(). With `k_copy`, also copies s[i, j) to `to`
+// (and may write more of s[i, s.size()) after it: `to` needs room for all of
+// it). Whole words are used to the end: a last partial word is read as the
+// last 8 (or 4 + 4) bytes of `s`, overlapping bytes already known to be plain.
+template<bool k_with_high, bool k_copy>
+size_t scan_plain(std::string_view s, size_t i, char* to) {
   const char* p = s.data();
-  while (s.size() - i >= 8) {
-    uint64_t w = 0;
-    std::memcpy(&w, p + i, sizeof w);
-    const uint64_t m = special_mask<k_with_high>(w);
+  const size_t n = s.size();
+  const size_t from = i;
+  [[maybe_unused]] const auto copy = [&](size_t at, size_t len) {
+    if constexpr (k_copy) {
+      std::memcpy(to + (at - from), p + at, len);
+    }
+  };
+  while (n - i >= 8) {
+    const uint64_t m = special_mask<k_with_high>(load8(p + i));
+    copy(i, 8);
     if (m != 0) {
-      if constexpr (std::endian::native == std::endian::little) {
-        return i + static_cast<size_t>(std::countr_zero(m)) / 8;
-      } else {
-        break; // the byte loop below finds it
-      }
+      return i + first_flagged(m);
     }
     i += 8;
   }
-  for (; i < s.size(); ++i) {
+  if (i == n) {
+    return n;
+  }
+  if (n - from >= 8) {
+    // The loop ran, so the last 8 bytes start at or after `from`.
+    const size_t at = n - 8;
+    const uint64_t m = special_mask<k_with_high>(load8(p + at));
+    copy(at, 8);
+    return m == 0 ? n : at + first_flagged(m);
+  }
+  if (n - i >= 4) {
+    const size_t at = n - 4;
+    const uint64_t w = load4(p + i) | (uint64_t{load4(p + at)} << 32U);
+    const uint64_t m = special_mask<k_with_high>(w);
+    copy(i, 4);
+    copy(at, 4);
+    if (m == 0) {
+      return n;
+    }
+    const size_t k = first_flagged(m);
+    return k < 4 ? i + k : at + (k - 4);
+  }
+  for (; i < n; ++i) {
     if (is_special<k_with_high>(static_cast<unsigned char>(p[i]))) {
       return i;
     }
+    copy(i, 1);
   }
-  return s.size();
+  return n;
+}
+
+template<bool k_with_high>
+size_t find_special(std::string_view s, size_t i) {
+  return scan_plain<k_with_high, false>(s, i, nullptr);
 }
 
 // ---------------------------------------------------------------------------
@@ -86,7 +146,8 @@ public:
   Encoder(std::string& out, size_t pos)
     : m_out(out),
       m_start(pos),
-      m_pos(pos) {}
+      m_p(out.data() + pos),
+      m_end(out.data() + out.size()) {}
 
   bool value(const Json& v, size_t depth) {
     if (depth > k_max_depth) {
@@ -97,8 +158,11 @@ public:
       put("null");
       return true;
     case Json::value_t::boolean:
-      put(*v.get_ptr<const Json::boolean_t*>() ? std::string_view("true")
-                                                : std::string_view("false"));
+      if (*v.get_ptr<const Json::boolean_t*>()) {
+        put("true");
+      } else {
+        put("false");
+      }
       return true;
     case Json::value_t::number_integer:
       put_integer(*v.get_ptr<const Json::number_integer_t*>());
@@ -160,8 +224,9 @@ public:
     return bad("value has no JSON encoding");
   }
 
+  // Returns the end of what is written.
   [[nodiscard]] size_t pos() const {
-    return m_pos;
+    return static_cast<size_t>(m_p - m_out.data());
   }
   [[nodiscard]] const char* why() const {
     return m_why;
@@ -173,118 +238,124 @@ private:
     return false;
   }
 
-  // Returns where the next `n` bytes go, making room for them. The room grows
-  // with what this encoding has written so far (not with the whole buffer, which
-  // may hold a caller's earlier data), so zero-filling costs at most about
-  // twice the encoding's own size.
-  char* room(size_t n) {
-    if (m_out.size() - m_pos < n) {
-      m_out.resize(m_pos + std::max(n, m_pos - m_start + 256));
+  // Makes room for the next `n` bytes (at m_p).
+  void room(size_t n) {
+    if (static_cast<size_t>(m_end - m_p) < n) [[unlikely]] {
+      grow(n);
     }
-    return m_out.data() + m_pos;
+  }
+  // The room grows with what this encoding has written so far (not with the
+  // whole buffer, which may hold a caller's earlier data), so zero-filling
+  // costs at most about twice the encoding's own size.
+  [[gnu::noinline]] void grow(size_t n) {
+    const size_t at = pos();
+    m_out.resize(at + std::max(n, at - m_start + 256));
+    m_p = m_out.data() + at;
+    m_end = m_out.data() + m_out.size();
   }
   void put(char c) {
-    *room(1) = c;
-    ++m_pos;
+    room(1);
+    *m_p++ = c;
   }
-  void put(std::string_view s) {
-    std::memcpy(room(s.size()), s.data(), s.size());
-    m_pos += s.size();
+  template<size_t k_n>
+  void put(const char (&literal)[k_n]) {
+    room(k_n - 1);
+    std::memcpy(m_p, literal, k_n - 1);
+    m_p += k_n - 1;
   }
 
   template<typename Int>
   void put_integer(Int v) {
     constexpr size_t k_max_digits = 20; // "-9223372036854775808"
-    char* p = room(k_max_digits);
+    room(k_max_digits);
     // to_chars writes the shortest form: no '+', no leading zeros.
-    m_pos += static_cast<size_t>(std::to_chars(p, p + k_max_digits, v).ptr - p);
+    m_p = std::to_chars(m_p, m_p + k_max_digits, v).ptr;
   }
 
   bool string(std::string_view s) {
+    const size_t n = s.size();
+    // Room for the quotes and one escape; later escapes make their own.
+    room(n + 8);
+    *m_p++ = '"';
+    // Plain runs are copied while they are scanned. Most strings are one run
+    // of plain ASCII, finished here; the rest go on out of line.
+    const size_t j = scan_plain<true, true>(s, 0, m_p);
+    m_p += j;
+    if (j != n) [[unlikely]] {
+      return string_rest(s, j);
+    }
+    *m_p++ = '"';
+    return true;
+  }
+
+  // Goes on with string() at s[i], a byte that needs attention. Until the
+  // first non-ASCII byte everything is ASCII, so UTF-8 is checked once, from
+  // that byte on, and the scan then stops at escapes only. (A failure may
+  // leave part of the string written; the callers drop it.)
+  [[gnu::noinline]] bool string_rest(std::string_view s, size_t i) {
     static constexpr char k_hex[] = "0123456789abcdef";
-    size_t i = find_special<true>(s, 0);
-    if (i == s.size()) {
-      // Plain ASCII without escapes, the common case: one copy.
-      char* p = room(s.size() + 2);
-      p[0] = '"';
-      std::memcpy(p + 1, s.data(), s.size());
-      p[s.size() + 1] = '"';
-      m_pos += s.size() + 2;
-      return true;
-    }
-    // Everything before i is ASCII, so UTF-8 is checked once, from the first
-    // non-ASCII byte on, and the scan then stops at escapes only. (A failure
-    // may leave part of the string written; the callers drop it.)
+    const size_t n = s.size();
     bool validated = false;
-    const auto check_utf8 = [&](size_t at) {
-      validated = true;
-      return valid_utf8(s.substr(at));
-    };
-    if (static_cast<unsigned char>(s[i]) >= 0x80) {
-      if (!check_utf8(i)) {
-        return bad("string is not valid UTF-8");
-      }
-      i = find_special<false>(s, i);
-    }
-    put('"');
-    size_t plain = 0;
-    while (i < s.size()) {
+    for (;;) {
       const auto u = static_cast<unsigned char>(s[i]);
       if (u >= 0x80) {
-        // Only reached while not yet validated: the first non-ASCII byte after
-        // an escape. Bytes before it are ASCII, so i is a character boundary.
-        if (!check_utf8(i)) {
+        if (!valid_utf8(s.substr(i))) {
           return bad("string is not valid UTF-8");
         }
-        i = find_special<false>(s, i);
-        continue;
+        validated = true;
+      } else {
+        // Room left: at least n - i + 7, enough for an escape.
+        m_p[0] = '\\';
+        switch (u) {
+        case '"':
+          m_p[1] = '"';
+          break;
+        case '\\':
+          m_p[1] = '\\';
+          break;
+        case '\b':
+          m_p[1] = 'b';
+          break;
+        case '\f':
+          m_p[1] = 'f';
+          break;
+        case '\n':
+          m_p[1] = 'n';
+          break;
+        case '\r':
+          m_p[1] = 'r';
+          break;
+        case '\t':
+          m_p[1] = 't';
+          break;
+        default: // other controls
+          m_p[1] = 'u';
+          m_p[2] = '0';
+          m_p[3] = '0';
+          m_p[4] = k_hex[u >> 4U];
+          m_p[5] = k_hex[u & 0xfU];
+          m_p += 4;
+        }
+        m_p += 2;
+        ++i;
+        room(n - i + 7); // the rest, an escape and the closing quote
       }
-      put(s.substr(plain, i - plain));
-      char* p = room(6);
-      p[0] = '\\';
-      size_t n = 2;
-      switch (u) {
-      case '"':
-        p[1] = '"';
+      const size_t j = validated ? scan_plain<false, true>(s, i, m_p)
+                                 : scan_plain<true, true>(s, i, m_p);
+      m_p += j - i;
+      if (j == n) {
         break;
-      case '\\':
-        p[1] = '\\';
-        break;
-      case '\b':
-        p[1] = 'b';
-        break;
-      case '\f':
-        p[1] = 'f';
-        break;
-      case '\n':
-        p[1] = 'n';
-        break;
-      case '\r':
-        p[1] = 'r';
-        break;
-      case '\t':
-        p[1] = 't';
-        break;
-      default: // other controls
-        p[1] = 'u';
-        p[2] = '0';
-        p[3] = '0';
-        p[4] = k_hex[u >> 4U];
-        p[5] = k_hex[u & 0xfU];
-        n = 6;
       }
-      m_pos += n;
-      plain = ++i;
-      i = validated ? find_special<false>(s, i) : find_special<true>(s, i);
+      i = j;
     }
-    put(s.substr(plain));
-    put('"');
+    *m_p++ = '"';
     return true;
   }
 
   std::string& m_out;
-  size_t m_start; // where this encoding began
-  size_t m_pos;   // end of what is written; m_out's size beyond it is room
+  size_t m_start; // where this encoding began in m_out
+  char* m_p;      // end of what is written
+  char* m_end;    // end of m_out: [m_p, m_end) is room
   const char* m_why = "";
 };
 
@@ -429,6 +500,15 @@ private:
     return true;
   }
 
+  // Returns a < b by unsigned bytes. Member names mostly differ in their first
+  // byte, which is compared here rather than in a memcmp call.
+  static bool key_less(std::string_view a, std::string_view b) {
+    if (!a.empty() && !b.empty() && a[0] != b[0]) {
+      return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+    }
+    return a < b;
+  }
+
   static int hex_digit(char c) {
     if (c >= '0' && c <= '9') {
       return c - '0';
@@ -564,7 +644,7 @@ private:
       if (!string(key)) {
         return false;
       }
-      if (previous != nullptr && !(std::string_view(*previous) < key)) {
+      if (previous != nullptr && !key_less(*previous, key)) {
         return bad("member names not in strictly increasing byte order (unsorted or duplicate)");
       }
       if (at_end() || peek() != ':') {

@@ -86,7 +86,23 @@ bool json_equal(const json& a, const json& b) {
       return a.get<double>() == b.get<double>();
     }
     if (a.is_number_unsigned() || b.is_number_unsigned()) {
-      return a.dump() == b.dump();
+      // The rule was a.dump() == b.dump(): both print in decimal, so the texts
+      // are equal exactly when the values are (without formatting two strings
+      // per compare; JSON parsers store every non-negative integer unsigned).
+      const auto as_unsigned = [](const json& x, uint64_t& out) {
+        if (x.is_number_unsigned()) {
+          out = x.get<uint64_t>();
+          return true;
+        }
+        const auto i = x.get<int64_t>();
+        out = static_cast<uint64_t>(i);
+        return i >= 0;
+      };
+      uint64_t ua = 0;
+      uint64_t ub = 0;
+      const bool a_fits = as_unsigned(a, ua);
+      const bool b_fits = as_unsigned(b, ub);
+      return a_fits && b_fits && ua == ub;
     }
     return a.get<int64_t>() == b.get<int64_t>();
   }

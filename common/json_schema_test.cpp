@@ -74,3 +74,29 @@ TEST_CASE("JsonSchema validates the keywords custody's schemas use") {
   bad(v, "matches 0 of oneOf");
   CHECK_FALSE(schema->check(v, "item"));
 }
+
+TEST_CASE("JsonSchema compares enum and const numbers by value, whatever their storage") {
+  auto schema = JsonSchema::parse(R"({"properties": {
+    "one": {"const": 1},
+    "big": {"enum": [18446744073709551615, -1, 2.5]}
+  }})");
+  REQUIRE(schema);
+  // A parser stores 1 as unsigned; json(1) is signed, json(1.0) a double.
+  for (const json& one : {json::parse("1"), json(1), json(1U), json(1.0)}) {
+    CAPTURE(one.dump());
+    CHECK(schema->validate({{"one", one}}).empty());
+  }
+  for (const json& other : {json::parse("-1"), json(2), json(18446744073709551615ULL), json("1")}) {
+    CAPTURE(other.dump());
+    CHECK(schema->validate({{"one", other}}) == std::vector<std::string>{"/one: must be 1"});
+  }
+  for (const json& in : {json::parse("18446744073709551615"), json(-1), json::parse("-1"), json(2.5)}) {
+    CAPTURE(in.dump());
+    CHECK(schema->validate({{"big", in}}).empty());
+  }
+  // -1 as unsigned would be 18446744073709551615: only the values count.
+  for (const json& out : {json(1), json(9223372036854775807LL), json(-2), json("-1")}) {
+    CAPTURE(out.dump());
+    CHECK(schema->validate({{"big", out}}).size() == 1);
+  }
+}

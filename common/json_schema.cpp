@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
 #include <regex>
 #include <unordered_map>
@@ -69,6 +71,22 @@ size_t code_points(const std::string& s) {
     }
   }
   return n;
+}
+
+// Three-way compare in the order of std::string's operator< (bytes as unsigned
+// char, then length), which orders the members of a json object and of
+// `properties`. Inline: member names are short and mostly differ in their
+// first byte, where a memcmp call costs more than the loop.
+int compare_names(const std::string& a, const std::string& b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto ca = static_cast<unsigned char>(a[i]);
+    const auto cb = static_cast<unsigned char>(b[i]);
+    if (ca != cb) {
+      return ca < cb ? -1 : 1;
+    }
+  }
+  return a.size() < b.size() ? -1 : (a.size() == b.size() ? 0 : 1);
 }
 
 std::string short_value(const json& v) {
@@ -147,7 +165,14 @@ struct JsonSchema::Node {
   const json* enum_values = nullptr;  // when an array
   const json* const_value = nullptr;
   const json* required = nullptr;     // when an array
-  std::vector<std::string> required_names; // its string members
+  // Its string members in order. `bit` is the name's bit in the mask of
+  // `properties` met by the walk's merge pass, when it names one of the first
+  // 64 (0: search the members by name instead).
+  struct Required {
+    const std::string* name;
+    uint64_t bit = 0;
+  };
+  std::vector<Required> required_names;
   const json* min_properties = nullptr;
   const json* max_properties = nullptr;
   const json* properties = nullptr;   // when an object
@@ -155,6 +180,7 @@ struct JsonSchema::Node {
     const std::string* name;
     const json* schema;
     const Node* node = nullptr; // its Node, once the index is linked
+    uint64_t bit = 0;           // its bit when `required` names it (see Required)
   };
   std::vector<Prop> props;            // `properties` in key order
   const Node* ref_node = nullptr;     // the Node of ref_target, when indexed
@@ -319,7 +345,7 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
     n.required = r;
     for (const auto& name : *r) {
       if (name.is_string()) {
-        n.required_names.push_back(name.get<std::string>());
+        n.required_names.push_back(Node::Required{&name.get_ref<const std::string&>()});
       }
     }
   }
@@ -330,6 +356,23 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
     for (auto it = p->begin(); it != p->end(); ++it) {
       n.props.push_back(Node::Prop{&it.key(), &*it});
     }
+  }
+  // A required name that is a property is seen by the merge pass over the
+  // members, so it needs no search by name (a duplicate shares its bit).
+  uint64_t next_bit = 1;
+  for (Node::Required& r : n.required_names) {
+    auto prop = std::lower_bound(n.props.begin(), n.props.end(), *r.name,
+                                 [](const Node::Prop& p, const std::string& name) {
+                                   return compare_names(*p.name, name) < 0;
+                                 });
+    if (prop == n.props.end() || *prop->name != *r.name) {
+      continue;
+    }
+    if (prop->bit == 0 && next_bit != 0) {
+      prop->bit = next_bit;
+      next_bit <<= 1U; // 0 after the 64th
+    }
+    r.bit = prop->bit;
   }
   n.additional = find("additionalProperties");
   n.items = find("items");
@@ -457,36 +500,59 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
   }
   if (v.is_object()) {
     const auto& members = v.get_ref<const json::object_t&>();
-    for (const std::string& name : n.required_names) {
-      if (members.find(name) == members.end()) {
-        errors.push_back(fmt::format("{}: missing required '{}'", path.where(), name));
+    // One merge pass over the members and `properties` (both in key order)
+    // walks the members and notes which required properties are there. The
+    // errors of `required`, minProperties and maxProperties come before the
+    // members' own, so they are inserted at `mark` afterwards.
+    const size_t mark = errors.size();
+    uint64_t seen = 0;
+    if (!n.props.empty() || n.additional != nullptr) {
+      size_t next_prop = 0;
+      for (const auto& [key, member] : members) {
+        const Node::Prop* prop = nullptr;
+        while (next_prop < n.props.size()) {
+          const int c = compare_names(*n.props[next_prop].name, key);
+          if (c < 0) {
+            ++next_prop;
+            continue;
+          }
+          if (c == 0) {
+            prop = &n.props[next_prop];
+          }
+          break;
+        }
+        if (prop != nullptr) {
+          seen |= prop->bit;
+          walk_child(*prop->schema, prop->node, member, Path{&path, &key, 0}, errors, depth + 1);
+        } else if (n.additional != nullptr) {
+          if (n.additional->is_boolean() && !n.additional->get<bool>()) {
+            errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
+          } else if (n.additional->is_object()) {
+            walk_child(*n.additional, n.additional_node, member, Path{&path, &key, 0}, errors,
+                       depth + 1);
+          }
+        }
+      }
+    }
+    std::vector<std::string> head; // empty, so no allocation, when valid
+    for (const Node::Required& r : n.required_names) {
+      const bool present =
+        r.bit != 0 ? (seen & r.bit) != 0 : members.find(*r.name) != members.end();
+      if (!present) {
+        head.push_back(fmt::format("{}: missing required '{}'", path.where(), *r.name));
       }
     }
     if (const json* m = n.min_properties;
         m != nullptr && m->is_number_integer() && v.size() < m->get<size_t>()) {
-      errors.push_back(fmt::format("{}: fewer than {} properties", path.where(), m->get<size_t>()));
+      head.push_back(fmt::format("{}: fewer than {} properties", path.where(), m->get<size_t>()));
     }
     if (const json* m = n.max_properties;
         m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
-      errors.push_back(fmt::format("{}: more than {} properties", path.where(), m->get<size_t>()));
+      head.push_back(fmt::format("{}: more than {} properties", path.where(), m->get<size_t>()));
     }
-    // The members and `properties` are both in key order: one merge pass.
-    size_t next_prop = 0;
-    for (const auto& [key, member] : members) {
-      const Path child{&path, &key, 0};
-      while (next_prop < n.props.size() && *n.props[next_prop].name < key) {
-        ++next_prop;
-      }
-      if (next_prop < n.props.size() && *n.props[next_prop].name == key) {
-        const Node::Prop& prop = n.props[next_prop];
-        walk_child(*prop.schema, prop.node, member, child, errors, depth + 1);
-      } else if (n.additional != nullptr) {
-        if (n.additional->is_boolean() && !n.additional->get<bool>()) {
-          errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
-        } else if (n.additional->is_object()) {
-          walk_child(*n.additional, n.additional_node, member, child, errors, depth + 1);
-        }
-      }
+    if (!head.empty()) {
+      errors.insert(errors.begin() + static_cast<std::ptrdiff_t>(mark),
+                    std::make_move_iterator(head.begin()), std::make_move_iterator(head.end()));
     }
   }
   if (v.is_array()) {

@@ -651,6 +651,12 @@ TEST_CASE(
       R"({"minProperties": 2, "maxProperties": 3, "required": ["a", 5]})",
       R"({"type": "string", "minLength": 2, "maxLength": 3, "format": "date-time"})",
       R"({"maximum": 1.5, "minimum": -2})",
+      R"({"properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+          "required": ["b", "z", "a", "b"], "minProperties": 3, "additionalProperties": false})",
+      R"({"properties": {"b": {"maximum": 1}, "ab": {"const": 1}, "a": true},
+          "required": ["ab", "a"], "maxProperties": 1, "additionalProperties": {"type": "string"}})",
+      R"({"required": ["a", "c"], "additionalProperties": {"minimum": 2}})",
+      R"({"type": "object", "required": ["a"]})",
       R"(true)",
       R"(false)",
   };
@@ -669,6 +675,8 @@ TEST_CASE(
       json({{"a", 1}}),
       json({{"a", 1}, {"b", "x"}}),
       json({{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}),
+      json({{"a", "x"}, {"ab", 2}, {"b", "y"}, {"c", 1}}),
+      json({{"aa", "x"}, {"b", 1}, {"\xc3\xa9", 1}, {"", 0}}),
       json(18446744073709551615ULL)};
   for (const char* text : schemas) {
     CAPTURE(text);
@@ -679,5 +687,39 @@ TEST_CASE(
       CAPTURE(v.dump());
       CHECK(fast->validate(v) == ref->validate(v));
     }
+  }
+}
+
+TEST_CASE(
+    "JsonSchema's indexed validator matches the reference with more than 64 "
+    "required properties") {
+  // The merge pass tracks the first 64 required properties in a bit mask;
+  // the others are searched by name.
+  json schema = {{"type", "object"}, {"additionalProperties", false}};
+  json required = json::array();
+  json full = json::object();
+  for (int i = 0; i < 70; ++i) {
+    const std::string name = fmt::format("p{:02}", 69 - i);
+    schema["properties"][name] = {{"type", "integer"}};
+    required.push_back(name);
+    full[name] = i;
+  }
+  required.push_back("p03");
+  required.push_back("missing");
+  schema["required"] = required;
+  const JsonSchema fast(schema);
+  const reference::ReferenceSchema ref(schema);
+  std::vector<json> values = {full, json::object()};
+  for (const auto& [k, member] : full.items()) {
+    json removed = full;
+    removed.erase(k);
+    values.push_back(removed);
+    json wrong = full;
+    wrong[k] = "x";
+    values.push_back(wrong);
+  }
+  for (const json& v : values) {
+    CAPTURE(v.dump());
+    CHECK(fast.validate(v) == ref.validate(v));
   }
 }

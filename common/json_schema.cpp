@@ -63,14 +63,36 @@ uint8_t value_bits(const json& v) {
   }
 }
 
-size_t code_points(const std::string& s) {
+// minLength and maxLength count code points (the bytes that are not UTF-8
+// continuation bytes), so a string has at most s.size() of them. These answer
+// code_points(s) < min and code_points(s) > max without counting when the size
+// decides, and stop counting once the answer is known.
+bool fewer_code_points(const std::string& s, size_t min) {
+  if (s.size() < min) {
+    return true;
+  }
   size_t n = 0;
   for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xc0U) != 0x80U) {
-      ++n;
+    if (n >= min) {
+      return false;
+    }
+    n += (static_cast<unsigned char>(c) & 0xc0U) != 0x80U ? 1U : 0U;
+  }
+  return n < min;
+}
+
+bool more_code_points(const std::string& s, size_t max) {
+  if (s.size() <= max) {
+    return false;
+  }
+  size_t n = 0;
+  for (char c : s) {
+    n += (static_cast<unsigned char>(c) & 0xc0U) != 0x80U ? 1U : 0U;
+    if (n > max) {
+      return true;
     }
   }
-  return n;
+  return false;
 }
 
 // Three-way compare in the order of std::string's operator< (bytes as unsigned
@@ -594,12 +616,12 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
     if (const json* m = n.min_length;
-        m != nullptr && m->is_number_integer() && code_points(s) < m->get<size_t>()) {
+        m != nullptr && m->is_number_integer() && fewer_code_points(s, m->get<size_t>())) {
       errors.push_back(
         fmt::format("{}: shorter than {} characters", path.where(), m->get<size_t>()));
     }
     if (const json* m = n.max_length;
-        m != nullptr && m->is_number_integer() && code_points(s) > m->get<size_t>()) {
+        m != nullptr && m->is_number_integer() && more_code_points(s, m->get<size_t>())) {
       errors.push_back(fmt::format("{}: longer than {} characters", path.where(), m->get<size_t>()));
     }
     if (n.pattern != nullptr && !n.matcher->search(s)) {

@@ -48,8 +48,14 @@ constexpr std::size_t k_max_dfa_entries = std::size_t{1} << 16;
 // when it is not the last byte / when it is.
 constexpr std::uint32_t k_dfa_match_mid = std::uint32_t{1} << 31;
 constexpr std::uint32_t k_dfa_match_end = std::uint32_t{1} << 30;
-constexpr std::uint32_t k_dfa_state_mask = k_dfa_match_end - 1;
+// In the final table: the entry leads to the dead state of an anchored
+// pattern (no match is possible any more), and to a state with a run.
+constexpr std::uint32_t k_dfa_dies = std::uint32_t{1} << 29;
+constexpr std::uint32_t k_dfa_run = std::uint32_t{1} << 28;
+constexpr std::uint32_t k_dfa_state_mask = k_dfa_run - 1;
 constexpr std::uint32_t k_dfa_no_state = k_dfa_state_mask;
+// A run shorter than this is not worth its set-up in search_dfa().
+constexpr std::uint32_t k_min_run = 4;
 // libstdc++ throws error_space above 100,000 NFA states
 // (_GLIBCXX_REGEX_STATE_LIMIT); its count is estimated from above, so half
 // of that limit leaves a margin for the estimate.
@@ -823,19 +829,109 @@ void Pattern::build_dfa() {
                       | (match_end ? k_dfa_match_end : 0U));
     }
   }
-  // Store row offsets rather than state numbers: no multiplication per byte.
-  const auto row = [classes](std::uint32_t d) {
-    return d * static_cast<std::uint32_t>(classes);
-  };
-  for (std::uint32_t& e : table) {
-    e = row(e & k_dfa_state_mask) | (e & ~k_dfa_state_mask);
+  // Runs: where the DFA can only walk a chain of states through one byte set
+  // or die, search_dfa() checks the bytes against the set and jumps to the
+  // chain's end instead of stepping state by state. A state is "plain" when
+  // its row has no match-before-the-end flag and every byte that does not
+  // lead to the dead state leads to one and the same state. Only for anchored
+  // patterns: there the dead state (the empty set) stays dead and never
+  // matches, so a byte outside the set means no match; in a floating pattern
+  // a match may start at any byte.
+  const std::size_t states = sets.size();
+  std::vector<Run> runs;
+  std::vector<std::array<std::uint8_t, 256>> rejects;
+  std::vector<std::uint32_t> run_of(states, 0); // run index + 1, 0 for none
+  if (!m_floating) {
+    std::vector<std::uint32_t> next_of(states, k_dfa_no_state);
+    for (std::uint32_t d = 0; d < states; ++d) {
+      std::uint32_t target = k_dfa_no_state;
+      bool plain = true;
+      for (std::size_t c = 0; c < classes && plain; ++c) {
+        const std::uint32_t e = table[d * classes + c];
+        const std::uint32_t t = e & k_dfa_state_mask;
+        plain = (e & k_dfa_match_mid) == 0
+                && (t == dead || target == k_dfa_no_state || t == target);
+        target = t == dead ? target : t;
+      }
+      next_of[d] = plain ? target : k_dfa_no_state;
+    }
+    // Whether `a` and `b` lead somewhere on the same bytes.
+    const auto same_bytes = [&](std::uint32_t a, std::uint32_t b) {
+      for (std::size_t c = 0; c < classes; ++c) {
+        if (((table[a * classes + c] & k_dfa_state_mask) == dead)
+            != ((table[b * classes + c] & k_dfa_state_mask) == dead)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    for (std::uint32_t d = 0; d < states; ++d) {
+      if (next_of[d] == k_dfa_no_state) {
+        continue;
+      }
+      Run r;
+      if (next_of[d] == d) {
+        r.length = k_run_unbounded;
+        r.end = d;
+      } else {
+        // Follow the chain while its states are plain on the same bytes; stop
+        // at a state that loops on itself (its own run goes on from there),
+        // and after `states` steps, which a chain without loops never takes.
+        std::uint32_t length = 0;
+        std::uint32_t cur = d;
+        while (length < states && next_of[cur] != k_dfa_no_state
+               && (cur == d || next_of[cur] != cur) && same_bytes(cur, d)) {
+          cur = next_of[cur];
+          ++length;
+        }
+        if (length < k_min_run) {
+          continue;
+        }
+        r.length = length;
+        r.end = cur;
+      }
+      std::array<std::uint8_t, 256> reject{};
+      for (std::size_t b = 0; b < 256; ++b) {
+        reject[b] = (table[d * classes + class_of[b]] & k_dfa_state_mask) == dead ? 1 : 0;
+      }
+      auto found = std::find(rejects.begin(), rejects.end(), reject);
+      r.rejects = static_cast<std::uint32_t>(found - rejects.begin());
+      if (found == rejects.end()) {
+        rejects.push_back(reject);
+      }
+      runs.push_back(r);
+      run_of[d] = static_cast<std::uint32_t>(runs.size());
+    }
   }
-  m_dfa = std::move(table);
+
+  // Store row offsets rather than state numbers: no multiplication per byte.
+  // A row has an entry per class and then its state's run index + 1 (0 for
+  // none). An entry's flags tell search_dfa() whether to stop or to look for
+  // a run without other loads.
+  const std::size_t stride = classes + 1;
+  const auto row = [stride](std::uint32_t d) {
+    return d * static_cast<std::uint32_t>(stride);
+  };
+  std::vector<std::uint32_t> rows(states * stride);
+  for (std::uint32_t d = 0; d < states; ++d) {
+    for (std::size_t c = 0; c < classes; ++c) {
+      const std::uint32_t e = table[d * classes + c];
+      const std::uint32_t t = e & k_dfa_state_mask;
+      rows[row(d) + c] = row(t) | (e & ~k_dfa_state_mask)
+                         | (t == dead && !m_floating ? k_dfa_dies : 0U)
+                         | (run_of[t] != 0 ? k_dfa_run : 0U);
+    }
+    rows[row(d) + classes] = run_of[d];
+  }
+  for (Run& r : runs) {
+    r.end = row(r.end);
+  }
+  m_dfa = std::move(rows);
   m_classes = classes;
   m_class_of = class_of;
   m_dfa_start = row(start);
-  // A floating pattern is never dead: a match may start later.
-  m_dfa_dead = m_floating ? k_dfa_no_state : row(dead);
+  m_runs = std::move(runs);
+  m_run_rejects = std::move(rejects);
 }
 
 bool Pattern::search_dfa(std::string_view text) const {
@@ -843,21 +939,62 @@ bool Pattern::search_dfa(std::string_view text) const {
   if (n == 0 || m_start_matches[2]) {
     return m_start_matches[n == 0 ? 3 : 2];
   }
+  const auto byte = [text](std::size_t i) {
+    return static_cast<unsigned char>(text[i]);
+  };
+  // Every byte but the last, which alone can complete a match at the end.
+  const std::size_t last = n - 1;
+  constexpr std::uint32_t k_special = k_dfa_match_mid | k_dfa_dies | k_dfa_run;
   std::uint32_t row = m_dfa_start;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    const std::uint32_t e =
-        m_dfa[row + m_class_of[static_cast<unsigned char>(text[i])]];
-    if ((e & k_dfa_match_mid) != 0) {
-      return true;
+  // The flags of the entry that led to `row`; the fast path is one lookup
+  // and one test per byte.
+  std::uint32_t flags = m_dfa[row + m_classes] != 0 ? k_dfa_run : 0U;
+  std::size_t i = 0;
+  std::size_t runs_from = 0;
+  for (;;) {
+    if (flags != 0) {
+      if ((flags & k_dfa_match_mid) != 0) {
+        return true; // a match ends before the last byte
+      }
+      if ((flags & k_dfa_dies) != 0) {
+        return false; // none can
+      }
+      if (i >= runs_from) {
+        const Run& r = m_runs[m_dfa[row + m_classes] - 1];
+        const std::size_t left = last - i;
+        if (r.length <= left || r.length == k_run_unbounded) {
+          const std::size_t stop = i + std::min<std::size_t>(r.length, left);
+          const std::uint8_t* reject = m_run_rejects[r.rejects].data();
+          unsigned rejected = 0;
+          for (; i + 4 <= stop; i += 4) {
+            rejected |= static_cast<unsigned>(reject[byte(i)] | reject[byte(i + 1)]
+                                              | reject[byte(i + 2)] | reject[byte(i + 3)]);
+          }
+          for (; i < stop; ++i) {
+            rejected |= reject[byte(i)];
+          }
+          if (rejected != 0) {
+            return false; // the DFA would have died there
+          }
+          row = r.end;
+          flags = m_dfa[row + m_classes] != 0 && i < last ? k_dfa_run : 0U;
+          continue;
+        }
+        // Too long for the rest of the text, and so are the runs of the rest
+        // of its chain: step through it.
+        runs_from = i + r.length;
+      }
     }
+    if (i == last) {
+      break;
+    }
+    const std::uint32_t e = m_dfa[row + m_class_of[byte(i)]];
+    ++i;
     row = e & k_dfa_state_mask;
-    if (row == m_dfa_dead) {
-      return false;
-    }
+    flags = e & k_special;
   }
-  const std::uint32_t last =
-      m_dfa[row + m_class_of[static_cast<unsigned char>(text[n - 1])]];
-  return (last & k_dfa_match_end) != 0;
+  const std::uint32_t e = m_dfa[row + m_class_of[byte(last)]];
+  return (e & k_dfa_match_end) != 0;
 }
 
 // search() for patterns with at most 64 * W byte states, W known at compile

@@ -16,7 +16,10 @@
 //
 // search() runs a DFA that compile() builds from the NFA when it is small (it
 // is for every schema pattern), else steps the NFA's bit sets: one table
-// lookup per byte, or a few word operations per live state and byte.
+// lookup per byte, or a few word operations per live state and byte. Where an
+// anchored pattern's DFA can only go on through one byte set or die (the 64
+// bytes of ^[0-9a-f]{64}$, the tail of ^[^\s+]+$), it checks those bytes
+// against the set in a tight loop instead.
 //
 // The subset (anything else, and anything above the size caps, gives nullopt):
 //  - literal bytes (not NUL); ']' and '}' alone are literals, as in libstdc++;
@@ -96,12 +99,24 @@ private:
   // Bytes that no state tells apart share a class.
   std::size_t m_classes = 0;
   std::array<std::uint8_t, 256> m_class_of{};
-  // [state][class]: the next state's row (state * m_classes) and match flags.
+  // [state][class]: the next state's row (state * (m_classes + 1)) and flags
+  // (a match ends, no match can follow, the next state has a run);
+  // [state][m_classes]: the state's run index + 1, or 0.
   std::vector<std::uint32_t> m_dfa;
-  // The rows of the state at position 0 and of the state that can never
-  // match (if there is one).
+  // A chain of `length` DFA steps from a state through one byte set (the
+  // bytes whose m_run_rejects[rejects] entry is 0) to the row `end`, every
+  // other byte leading to the dead state; k_run_unbounded: the state loops on
+  // itself. search_dfa() checks such bytes in a tight loop.
+  static constexpr std::uint32_t k_run_unbounded = 0xffffffffU;
+  struct Run {
+    std::uint32_t length = 0;
+    std::uint32_t end = 0;
+    std::uint32_t rejects = 0;
+  };
+  std::vector<Run> m_runs;
+  std::vector<std::array<std::uint8_t, 256>> m_run_rejects;
+  // The row of the state at position 0.
   std::uint32_t m_dfa_start = 0;
-  std::uint32_t m_dfa_dead = 0;
 };
 
 } // namespace custody

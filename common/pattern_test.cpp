@@ -642,6 +642,64 @@ TEST_CASE(
   CHECK(tally.mismatches == 0);
 }
 
+TEST_CASE(
+    "Pattern::search equals std::regex_search where the DFA skips runs of one "
+    "byte set") {
+  // Chains of states through one byte set ({n} repeats) and states looping on
+  // themselves (+, *), which search_dfa() checks in a tight loop, next to
+  // patterns where a chain branches, changes set or ends the match; texts of
+  // every length up to past the chains, mostly of the sets' bytes.
+  const std::vector<std::string> patterns = {
+      "^[0-9a-f]{64}$",
+      "^([0-9a-f]{64})?$",
+      R"(^[^\s+]+$)",
+      "^[a-c]{5,9}$",
+      "^x[ab]{6}y[ab]+$",
+      "^[ab]{4}[bc]{4}$",
+      "^(ab){5}$",
+      "^[a-z]*$",
+      "^a[0-9]{3,}b$",
+      "^[ab]+$|^c",
+      "^(?:[a-c]{8}|[a-c]{12})$",
+      "^[a-c]{6}(a|b{5})c*$",
+      "^(?:[ab]{5}c){2,3}$",
+      "^[0-9]{4}-[0-9]{2}$",
+      "[0-9a-f]{8}$",
+  };
+  const std::string alphabet = "abcxy0129f -+\n";
+  std::mt19937 rng(64);
+  auto pick = [&rng](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  Tally tally;
+  for (const auto& pattern : patterns) {
+    CAPTURE(escaped(pattern));
+    const Compiled fast(pattern);
+    REQUIRE(fast.automatic);
+    const std::regex re(pattern);
+    for (std::size_t length = 0; length <= 80; ++length) {
+      for (int k = 0; k < 12; ++k) {
+        // Mostly bytes of one small set, sometimes one stray byte.
+        const std::string set = k % 3 == 0 ? "abc" : (k % 3 == 1 ? "0123456789abcdef" : "ab");
+        std::string text;
+        for (std::size_t j = 0; j < length; ++j) {
+          text += set[pick(set.size())];
+        }
+        if (k >= 6 && length > 0) {
+          text[pick(length)] = alphabet[pick(alphabet.size())];
+        }
+        if (k == 11 && length > 2) {
+          text[0] = 'x';
+          text[length / 2] = 'y';
+        }
+        compare(pattern, fast, re, text, tally);
+      }
+    }
+  }
+  MESSAGE(tally.comparisons << " comparisons");
+  CHECK(tally.mismatches == 0);
+}
+
 TEST_CASE("Pattern::compile refuses patterns outside the subset") {
   for (const char* p : {
            R"((a)\1)",         // backreference

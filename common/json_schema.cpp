@@ -185,6 +185,11 @@ struct JsonSchema::Node {
   const json* type = nullptr;
   uint8_t type_mask = 0;              // the kinds `type` allows (with type)
   const json* enum_values = nullptr;  // when an array
+  // Its string members: a string value can equal only these (json_equal of a
+  // string and another kind is false), so the walk compares the strings
+  // directly. enum_only_strings: every member is one, so nothing else matches.
+  std::vector<const std::string*> enum_strings;
+  bool enum_only_strings = false;
   const json* const_value = nullptr;
   const json* required = nullptr;     // when an array
   // Its string members in order. `bit` is the name's bit in the mask of
@@ -195,8 +200,14 @@ struct JsonSchema::Node {
     uint64_t bit = 0;
   };
   std::vector<Required> required_names;
-  const json* min_properties = nullptr;
-  const json* max_properties = nullptr;
+  // minProperties, maxProperties, minItems, maxItems, minLength, maxLength:
+  // used when an integer, as get<size_t>() reads it (a negative one wraps).
+  struct Count {
+    bool set = false;
+    size_t value = 0;
+  };
+  Count min_properties;
+  Count max_properties;
   const json* properties = nullptr;   // when an object
   struct Prop {
     const std::string* name;
@@ -210,12 +221,21 @@ struct JsonSchema::Node {
   const Node* items_node = nullptr;
   const json* additional = nullptr;
   const json* items = nullptr;
-  const json* min_items = nullptr;
-  const json* max_items = nullptr;
+  Count min_items;
+  Count max_items;
   const json* minimum = nullptr;      // when a number
   const json* maximum = nullptr;      // when a number
-  const json* min_length = nullptr;
-  const json* max_length = nullptr;
+  // minimum and maximum as the comparisons read them: whether an integer,
+  // get<int64_t>() and get<double>().
+  struct Bound {
+    bool integer = false;
+    int64_t as_int = 0;
+    double as_double = 0;
+  };
+  Bound min_bound;
+  Bound max_bound;
+  Count min_length;
+  Count max_length;
   const json* pattern = nullptr;      // when a string
   std::shared_ptr<const PatternMatcher> matcher; // with pattern
   bool date_time = false;
@@ -223,6 +243,13 @@ struct JsonSchema::Node {
   const json* any_of = nullptr;       // when an array
   const json* one_of = nullptr;       // when an array
   const json* not_schema = nullptr;
+  // Whether the node has a keyword for objects, arrays, numbers, strings, and
+  // allOf/anyOf/oneOf/not: the walk skips the checks of the others.
+  bool object_keywords = false;
+  bool array_keywords = false;
+  bool number_keywords = false;
+  bool string_keywords = false;
+  bool combinators = false;
 };
 
 // A compiled `pattern`: Pattern when the pattern is in its subset (a
@@ -361,6 +388,12 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
   }
   if (const json* e = find("enum"); e != nullptr && e->is_array()) {
     n.enum_values = e;
+    for (const auto& member : *e) {
+      if (member.is_string()) {
+        n.enum_strings.push_back(member.get_ptr<const std::string*>());
+      }
+    }
+    n.enum_only_strings = n.enum_strings.size() == e->size();
   }
   n.const_value = find("const");
   if (const json* r = find("required"); r != nullptr && r->is_array()) {
@@ -371,8 +404,13 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
       }
     }
   }
-  n.min_properties = find("minProperties");
-  n.max_properties = find("maxProperties");
+  const auto count = [&](const char* name) {
+    const json* c = find(name);
+    return c != nullptr && c->is_number_integer() ? Node::Count{true, c->get<size_t>()}
+                                                   : Node::Count{};
+  };
+  n.min_properties = count("minProperties");
+  n.max_properties = count("maxProperties");
   if (const json* p = find("properties"); p != nullptr && p->is_object()) {
     n.properties = p;
     for (auto it = p->begin(); it != p->end(); ++it) {
@@ -398,16 +436,24 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
   }
   n.additional = find("additionalProperties");
   n.items = find("items");
-  n.min_items = find("minItems");
-  n.max_items = find("maxItems");
+  n.min_items = count("minItems");
+  n.max_items = count("maxItems");
+  const auto bound = [](const json* m) {
+    return m == nullptr ? Node::Bound{}
+                        : Node::Bound{m->is_number_integer(),
+                                      m->is_number_integer() ? m->get<int64_t>() : 0,
+                                      m->get<double>()};
+  };
   if (const json* m = find("minimum"); m != nullptr && m->is_number()) {
     n.minimum = m;
+    n.min_bound = bound(m);
   }
   if (const json* m = find("maximum"); m != nullptr && m->is_number()) {
     n.maximum = m;
+    n.max_bound = bound(m);
   }
-  n.min_length = find("minLength");
-  n.max_length = find("maxLength");
+  n.min_length = count("minLength");
+  n.max_length = count("maxLength");
   if (const json* p = find("pattern"); p != nullptr && p->is_string()) {
     n.pattern = p;
     n.matcher = std::make_shared<const PatternMatcher>(p->get<std::string>());
@@ -422,6 +468,14 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
     }
   }
   n.not_schema = find("not");
+  n.object_keywords = !n.required_names.empty() || n.min_properties.set || n.max_properties.set
+                      || !n.props.empty() || n.additional != nullptr;
+  n.array_keywords = n.items != nullptr || n.min_items.set || n.max_items.set;
+  n.number_keywords = n.minimum != nullptr || n.maximum != nullptr;
+  n.string_keywords =
+    n.min_length.set || n.max_length.set || n.pattern != nullptr || n.date_time;
+  n.combinators =
+    n.all_of != nullptr || n.any_of != nullptr || n.one_of != nullptr || n.not_schema != nullptr;
   return n;
 }
 
@@ -509,8 +563,17 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
   }
   if (n.enum_values != nullptr) {
     bool found = false;
-    for (const auto& e : *n.enum_values) {
-      found = found || json_equal(e, v);
+    if (const auto* str = v.get_ptr<const std::string*>(); str != nullptr) {
+      for (const std::string* e : n.enum_strings) {
+        if (*e == *str) {
+          found = true;
+          break;
+        }
+      }
+    } else if (!n.enum_only_strings) {
+      for (const auto& e : *n.enum_values) {
+        found = found || json_equal(e, v);
+      }
     }
     if (!found) {
       errors.push_back(fmt::format("{}: {} is not one of {}", path.where(), short_value(v),
@@ -520,118 +583,46 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
   if (n.const_value != nullptr && !json_equal(*n.const_value, v)) {
     errors.push_back(fmt::format("{}: must be {}", path.where(), n.const_value->dump()));
   }
-  if (v.is_object()) {
-    const auto& members = v.get_ref<const json::object_t&>();
-    // One merge pass over the members and `properties` (both in key order)
-    // walks the members and notes which required properties are there. The
-    // errors of `required`, minProperties and maxProperties come before the
-    // members' own, so they are inserted at `mark` afterwards.
-    const size_t mark = errors.size();
-    uint64_t seen = 0;
-    if (!n.props.empty() || n.additional != nullptr) {
-      size_t next_prop = 0;
-      for (const auto& [key, member] : members) {
-        const Node::Prop* prop = nullptr;
-        while (next_prop < n.props.size()) {
-          const int c = compare_names(*n.props[next_prop].name, key);
-          if (c < 0) {
-            ++next_prop;
-            continue;
-          }
-          if (c == 0) {
-            prop = &n.props[next_prop];
-          }
-          break;
-        }
-        if (prop != nullptr) {
-          seen |= prop->bit;
-          walk_child(*prop->schema, prop->node, member, Path{&path, &key, 0}, errors, depth + 1);
-        } else if (n.additional != nullptr) {
-          if (n.additional->is_boolean() && !n.additional->get<bool>()) {
-            errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
-          } else if (n.additional->is_object()) {
-            walk_child(*n.additional, n.additional_node, member, Path{&path, &key, 0}, errors,
-                       depth + 1);
-          }
+  // The kinds are exclusive: at most one group of keywords applies.
+  switch (v.type()) {
+  case json::value_t::object:
+    if (n.object_keywords) {
+      walk_object(n, v, path, errors, depth);
+    }
+    break;
+  case json::value_t::array:
+    if (n.array_keywords) {
+      if (n.items != nullptr) {
+        size_t i = 0;
+        for (const auto& e : v.get_ref<const json::array_t&>()) {
+          walk_child(*n.items, n.items_node, e, Path{&path, nullptr, i++}, errors, depth + 1);
         }
       }
-    }
-    std::vector<std::string> head; // empty, so no allocation, when valid
-    for (const Node::Required& r : n.required_names) {
-      const bool present =
-        r.bit != 0 ? (seen & r.bit) != 0 : members.find(*r.name) != members.end();
-      if (!present) {
-        head.push_back(fmt::format("{}: missing required '{}'", path.where(), *r.name));
+      if (n.min_items.set && v.size() < n.min_items.value) {
+        errors.push_back(fmt::format("{}: fewer than {} items", path.where(), n.min_items.value));
+      }
+      if (n.max_items.set && v.size() > n.max_items.value) {
+        errors.push_back(fmt::format("{}: more than {} items", path.where(), n.max_items.value));
       }
     }
-    if (const json* m = n.min_properties;
-        m != nullptr && m->is_number_integer() && v.size() < m->get<size_t>()) {
-      head.push_back(fmt::format("{}: fewer than {} properties", path.where(), m->get<size_t>()));
+    break;
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned:
+  case json::value_t::number_float:
+    if (n.number_keywords) {
+      check_number(n, v, path, errors);
     }
-    if (const json* m = n.max_properties;
-        m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
-      head.push_back(fmt::format("{}: more than {} properties", path.where(), m->get<size_t>()));
+    break;
+  case json::value_t::string:
+    if (n.string_keywords) {
+      check_string(n, v, path, errors);
     }
-    if (!head.empty()) {
-      errors.insert(errors.begin() + static_cast<std::ptrdiff_t>(mark),
-                    std::make_move_iterator(head.begin()), std::make_move_iterator(head.end()));
-    }
+    break;
+  default:
+    break;
   }
-  if (v.is_array()) {
-    if (n.items != nullptr) {
-      size_t i = 0;
-      for (const auto& e : v) {
-        walk_child(*n.items, n.items_node, e, Path{&path, nullptr, i++}, errors, depth + 1);
-      }
-    }
-    if (const json* m = n.min_items;
-        m != nullptr && m->is_number_integer() && v.size() < m->get<size_t>()) {
-      errors.push_back(fmt::format("{}: fewer than {} items", path.where(), m->get<size_t>()));
-    }
-    if (const json* m = n.max_items;
-        m != nullptr && m->is_number_integer() && v.size() > m->get<size_t>()) {
-      errors.push_back(fmt::format("{}: more than {} items", path.where(), m->get<size_t>()));
-    }
-  }
-  if (v.is_number()) {
-    if (const json* m = n.minimum; m != nullptr) {
-      const bool below = (v.is_number_integer() && m->is_number_integer())
-                           ? (v.is_number_unsigned() ? false : v.get<int64_t>() < m->get<int64_t>())
-                           : v.get<double>() < m->get<double>();
-      if (below) {
-        errors.push_back(
-          fmt::format("{}: {} is below the minimum {}", path.where(), v.dump(), m->dump()));
-      }
-    }
-    if (const json* m = n.maximum; m != nullptr) {
-      const bool above = (v.is_number_integer() && m->is_number_integer() && !v.is_number_unsigned())
-                           ? v.get<int64_t>() > m->get<int64_t>()
-                           : v.get<double>() > m->get<double>();
-      if (above) {
-        errors.push_back(
-          fmt::format("{}: {} is above the maximum {}", path.where(), v.dump(), m->dump()));
-      }
-    }
-  }
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (const json* m = n.min_length;
-        m != nullptr && m->is_number_integer() && fewer_code_points(s, m->get<size_t>())) {
-      errors.push_back(
-        fmt::format("{}: shorter than {} characters", path.where(), m->get<size_t>()));
-    }
-    if (const json* m = n.max_length;
-        m != nullptr && m->is_number_integer() && more_code_points(s, m->get<size_t>())) {
-      errors.push_back(fmt::format("{}: longer than {} characters", path.where(), m->get<size_t>()));
-    }
-    if (n.pattern != nullptr && !n.matcher->search(s)) {
-      errors.push_back(fmt::format("{}: {} does not match {}", path.where(), short_value(v),
-                                   n.pattern->dump()));
-    }
-    if (n.date_time && !parse_rfc3339_ns(s)) {
-      errors.push_back(
-        fmt::format("{}: {} is not an RFC 3339 date-time", path.where(), short_value(v)));
-    }
+  if (!n.combinators) {
+    return;
   }
   if (n.all_of != nullptr) {
     for (const auto& sub : *n.all_of) {
@@ -667,6 +658,122 @@ void JsonSchema::walk_node(const Node& n, const json& v, const Path& path,
     if (sub_errors.empty()) {
       errors.push_back(path.where() + ": matches a schema it must not match");
     }
+  }
+}
+
+void JsonSchema::walk_object(const Node& n, const json& v, const Path& path,
+                             std::vector<std::string>& errors, int depth) const {
+  const auto& members = v.get_ref<const json::object_t&>();
+  // One merge pass over the members and `properties` (both in key order)
+  // walks the members and notes which required properties are there. The
+  // errors of `required`, minProperties and maxProperties come before the
+  // members' own, so they are inserted at `mark` afterwards.
+  const size_t mark = errors.size();
+  uint64_t seen = 0;
+  if (!n.props.empty() || n.additional != nullptr) {
+    size_t next_prop = 0;
+    for (const auto& [key, member] : members) {
+      const Node::Prop* prop = nullptr;
+      while (next_prop < n.props.size()) {
+        const int c = compare_names(*n.props[next_prop].name, key);
+        if (c < 0) {
+          ++next_prop;
+          continue;
+        }
+        if (c == 0) {
+          prop = &n.props[next_prop];
+        }
+        break;
+      }
+      if (prop != nullptr) {
+        seen |= prop->bit;
+        walk_child(*prop->schema, prop->node, member, Path{&path, &key, 0}, errors, depth + 1);
+      } else if (n.additional != nullptr) {
+        if (n.additional->is_boolean() && !n.additional->get<bool>()) {
+          errors.push_back(fmt::format("{}: unexpected property '{}'", path.where(), key));
+        } else if (n.additional->is_object()) {
+          walk_child(*n.additional, n.additional_node, member, Path{&path, &key, 0}, errors,
+                     depth + 1);
+        }
+      }
+    }
+  }
+  std::vector<std::string> head; // empty, so no allocation, when valid
+  for (const Node::Required& r : n.required_names) {
+    const bool present =
+      r.bit != 0 ? (seen & r.bit) != 0 : members.find(*r.name) != members.end();
+    if (!present) {
+      head.push_back(fmt::format("{}: missing required '{}'", path.where(), *r.name));
+    }
+  }
+  if (n.min_properties.set && members.size() < n.min_properties.value) {
+    head.push_back(
+      fmt::format("{}: fewer than {} properties", path.where(), n.min_properties.value));
+  }
+  if (n.max_properties.set && members.size() > n.max_properties.value) {
+    head.push_back(
+      fmt::format("{}: more than {} properties", path.where(), n.max_properties.value));
+  }
+  if (!head.empty()) {
+    errors.insert(errors.begin() + static_cast<std::ptrdiff_t>(mark),
+                  std::make_move_iterator(head.begin()), std::make_move_iterator(head.end()));
+  }
+}
+
+void JsonSchema::check_number(const Node& n, const json& v, const Path& path,
+                              std::vector<std::string>& errors) const {
+  // The comparisons as they read with json::get: integers compare as int64
+  // (an unsigned value is never below an integer minimum, and compares as a
+  // double with a maximum), anything else as doubles.
+  const bool v_integer = v.is_number_integer();
+  const bool v_unsigned = v.is_number_unsigned();
+  const auto as_int = [&v] { return *v.get_ptr<const json::number_integer_t*>(); };
+  const auto as_double = [&v] {
+    if (const auto* u = v.get_ptr<const json::number_unsigned_t*>(); u != nullptr) {
+      return static_cast<double>(*u);
+    }
+    if (const auto* i = v.get_ptr<const json::number_integer_t*>(); i != nullptr) {
+      return static_cast<double>(*i);
+    }
+    return *v.get_ptr<const json::number_float_t*>();
+  };
+  if (n.minimum != nullptr) {
+    const bool below = (v_integer && n.min_bound.integer)
+                         ? (v_unsigned ? false : as_int() < n.min_bound.as_int)
+                         : as_double() < n.min_bound.as_double;
+    if (below) {
+      errors.push_back(
+        fmt::format("{}: {} is below the minimum {}", path.where(), v.dump(), n.minimum->dump()));
+    }
+  }
+  if (n.maximum != nullptr) {
+    const bool above = (v_integer && n.max_bound.integer && !v_unsigned)
+                         ? as_int() > n.max_bound.as_int
+                         : as_double() > n.max_bound.as_double;
+    if (above) {
+      errors.push_back(
+        fmt::format("{}: {} is above the maximum {}", path.where(), v.dump(), n.maximum->dump()));
+    }
+  }
+}
+
+void JsonSchema::check_string(const Node& n, const json& v, const Path& path,
+                              std::vector<std::string>& errors) const {
+  const auto& s = *v.get_ptr<const std::string*>();
+  if (n.min_length.set && fewer_code_points(s, n.min_length.value)) {
+    errors.push_back(
+      fmt::format("{}: shorter than {} characters", path.where(), n.min_length.value));
+  }
+  if (n.max_length.set && more_code_points(s, n.max_length.value)) {
+    errors.push_back(fmt::format("{}: longer than {} characters", path.where(), n.max_length.value));
+  }
+  if (n.pattern != nullptr && !n.matcher->search(s)) {
+    errors.push_back(
+      fmt::format("{}: {} does not match {}", path.where(), short_value(v), n.pattern->dump()));
+  }
+  if (n.date_time && !parse_rfc3339_ns(s)) {
+    errors.push_back(
+      fmt::format("{}: {} is not an RFC 3339 date-time", path.where(), short_value(v)));
   }
 }
 

@@ -60,6 +60,13 @@ private:
             std::vector<std::string>& errors, int depth) const;
   void walk_node(const Node& node, const nlohmann::json& value, const Path& path,
                  std::vector<std::string>& errors, int depth) const;
+  // walk_node()'s checks of an object, a number, a string value.
+  void walk_object(const Node& node, const nlohmann::json& value, const Path& path,
+                   std::vector<std::string>& errors, int depth) const;
+  void check_number(const Node& node, const nlohmann::json& value, const Path& path,
+                    std::vector<std::string>& errors) const;
+  void check_string(const Node& node, const nlohmann::json& value, const Path& path,
+                    std::vector<std::string>& errors) const;
   // walk() of `schema`, whose Node is `node` when known (no index lookup).
   void walk_child(const nlohmann::json& schema, const Node* node, const nlohmann::json& value,
                   const Path& path, std::vector<std::string>& errors, int depth) const;

@@ -659,6 +659,16 @@ TEST_CASE(
       R"({"type": "object", "required": ["a"]})",
       R"({"minLength": 1, "maxLength": 0})",
       R"({"minLength": 4, "maxLength": -1})",
+      R"({"enum": ["a", 1, null, {"k": 1}, [1], 1.5, "ab", "a"]})",
+      R"({"enum": ["ab", "\u00e9\u00e9", "2026-12-03T00:00:00Z"]})",
+      R"({"enum": []})",
+      R"({"enum": [18446744073709551615, -3, 4.0]})",
+      R"({"minimum": 18446744073709551615})",
+      R"({"maximum": -9223372036854775808, "minimum": -9223372036854775808})",
+      R"({"minimum": 1e300, "maximum": -1e300})",
+      R"({"minimum": 0, "maximum": 9223372036854775807})",
+      R"({"maximum": 18446744073709551615, "minimum": 1.75})",
+      R"({"minItems": -1, "maxProperties": -1, "maxLength": 1.5, "minProperties": 1.0})",
       R"({"minLength": 0, "maxLength": 2, "items": {"minLength": 3, "maxLength": 4}})",
       R"(true)",
       R"(false)",
@@ -685,7 +695,16 @@ TEST_CASE(
       json({{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}),
       json({{"a", "x"}, {"ab", 2}, {"b", "y"}, {"c", 1}}),
       json({{"aa", "x"}, {"b", 1}, {"\xc3\xa9", 1}, {"", 0}}),
-      json(18446744073709551615ULL)};
+      json(18446744073709551615ULL),
+      json(9223372036854775807LL),
+      json(-9223372036854775807LL - 1),
+      json(1),
+      json::parse("1"),
+      json(4.0),
+      json(-1e300),
+      json("a"),
+      json({{"k", 1}}),
+      json::array({json::array({1})})};
   for (const char* text : schemas) {
     CAPTURE(text);
     const auto fast = JsonSchema::parse(text);

@@ -965,10 +965,21 @@ bool Pattern::search_dfa(std::string_view text) const {
         if (r.length <= left || r.length == k_run_unbounded) {
           const std::size_t stop = i + std::min<std::size_t>(r.length, left);
           const std::uint8_t* reject = m_run_rejects[r.rejects].data();
+          const auto block = [&](std::size_t at) {
+            return static_cast<unsigned>(reject[byte(at)] | reject[byte(at + 1)]
+                                         | reject[byte(at + 2)] | reject[byte(at + 3)]
+                                         | reject[byte(at + 4)] | reject[byte(at + 5)]
+                                         | reject[byte(at + 6)] | reject[byte(at + 7)]);
+          };
           unsigned rejected = 0;
-          for (; i + 4 <= stop; i += 4) {
-            rejected |= static_cast<unsigned>(reject[byte(i)] | reject[byte(i + 1)]
-                                              | reject[byte(i + 2)] | reject[byte(i + 3)]);
+          if (stop - i >= 8) {
+            for (; i + 8 <= stop; i += 8) {
+              rejected |= block(i);
+            }
+            // The last bytes as a block that overlaps the previous one:
+            // checking a byte twice changes nothing.
+            rejected |= i < stop ? block(stop - 8) : 0U;
+            i = stop;
           }
           for (; i < stop; ++i) {
             rejected |= reject[byte(i)];
@@ -1047,9 +1058,11 @@ bool Pattern::search_fixed(std::string_view text) const {
 }
 
 bool Pattern::search(std::string_view text) const {
-  if (m_classes != 0) {
-    return search_dfa(text);
-  }
+  // Small, so that the DFA search (every schema pattern) is one call away.
+  return m_classes != 0 ? search_dfa(text) : search_nfa(text);
+}
+
+bool Pattern::search_nfa(std::string_view text) const {
   switch (m_words) {
   case 1:
     return search_fixed<1>(text);

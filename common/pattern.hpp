@@ -74,6 +74,7 @@ private:
   Pattern() = default;
   void build_dfa();
   [[nodiscard]] bool search_dfa(std::string_view text) const;
+  [[nodiscard]] bool search_nfa(std::string_view text) const;
   template<std::size_t W>
   [[nodiscard]] bool search_fixed(std::string_view text) const;
 

@@ -282,6 +282,10 @@ struct JsonSchema::PatternMatcher {
 
 struct JsonSchema::Index {
   std::unordered_map<const json*, Node> nodes;
+  // Where validate() starts (null: the entry pointer does not resolve), and
+  // its Node when it is an object.
+  const json* start = nullptr;
+  const Node* start_node = nullptr;
 };
 
 JsonSchema::JsonSchema(json root, std::string entry)
@@ -322,6 +326,8 @@ JsonSchema::JsonSchema(json root, std::string entry)
       prop.node = node_of(prop.schema);
     }
   }
+  index->start = m_entry.empty() ? m_root.get() : resolve("#" + m_entry);
+  index->start_node = node_of(index->start);
   m_index = std::move(index);
 }
 
@@ -481,15 +487,14 @@ JsonSchema::Node JsonSchema::make_node(const json& schema) const {
 
 std::vector<std::string> JsonSchema::validate(const json& value) const {
   std::vector<std::string> errors;
-  const json* start = m_root.get();
-  if (!m_entry.empty()) {
-    start = resolve("#" + m_entry);
-    if (start == nullptr) {
-      errors.push_back(fmt::format("schema has no {}", m_entry));
-      return errors;
-    }
+  // The start is resolved once, by the constructor (the document is immutable).
+  if (m_index->start == nullptr) {
+    errors.push_back(fmt::format("schema has no {}", m_entry));
+  } else if (m_index->start_node != nullptr) {
+    walk_node(*m_index->start_node, value, Path{}, errors, 0); // what walk() would do
+  } else {
+    walk(*m_index->start, value, Path{}, errors, 0);
   }
-  walk(*start, value, Path{}, errors, 0);
   return errors;
 }
 

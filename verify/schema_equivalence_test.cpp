@@ -768,3 +768,26 @@ TEST_CASE(
     CHECK(fast.validate(v) == ref.validate(v));
   }
 }
+
+TEST_CASE(
+    "JsonSchema's indexed validator matches the reference from an entry "
+    "pointer") {
+  const json schema = json::parse(R"({
+    "$defs": {"item": {"type": "object", "required": ["n"],
+                       "properties": {"n": {"$ref": "#/$defs/n"}}},
+              "n": {"type": "integer", "minimum": 1},
+              "yes": true, "no": false, "odd": 3}})");
+  const std::vector<json> values = {json({{"n", 1}}), json({{"n", 0}}), json::object(), json(2),
+                                    json(nullptr)};
+  for (const char* entry :
+       {"", "/$defs/item", "/$defs/n", "/$defs/yes", "/$defs/no", "/$defs/odd", "/$defs/none",
+        "/bad~2pointer", "no-slash"}) {
+    CAPTURE(entry);
+    const JsonSchema fast(schema, entry);
+    const reference::ReferenceSchema ref(schema, entry);
+    for (const json& v : values) {
+      CAPTURE(v.dump());
+      CHECK(fast.validate(v) == ref.validate(v));
+    }
+  }
+}

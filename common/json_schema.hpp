@@ -12,9 +12,11 @@
 // list is validated less strictly than a full implementation would.
 //
 // Speed: the constructor indexes every schema object of the document once
-// (which keywords it has, its compiled pattern, its resolved $ref), so
-// validate() does no keyword lookups by name, compiles no regex and takes no
-// lock; error paths are built only when an error is reported. A pattern is
+// (which keywords it has, its compiled pattern, its resolved $ref, and where
+// validation starts), so validate() does no keyword lookups by name, compiles
+// no regex and takes no lock; error paths are built only when an error is
+// reported, and a walk that meets no error (in anyOf/oneOf/not branches
+// neither) allocates nothing unless a pattern needs std::regex. A pattern is
 // compiled with Pattern (common/pattern.hpp), a linear-time matcher with
 // exactly std::regex_search's answers, when it lies in Pattern's subset (every
 // pattern of custody's own schemas does); any other pattern keeps std::regex,

@@ -23,9 +23,15 @@
 // carries *the* key. Whether the key was registered to that actor and not yet
 // revoked at that seq is a property of the ledger state, and is decided in the
 // sequential fold (verify/projection.cpp signer_key()); the fold then uses the
-// precomputed signature result. Preparation runs on a producer thread (using
-// all cores for its parallel passes) while the main thread folds the previous
-// chunk, so the fold costs little wall time.
+// precomputed signature result. Preparation runs on a producer thread and a
+// team of helpers that lives for the whole pass (one thread per core in all;
+// see Team for why a row is mostly decoded and freed by the same thread), and
+// the producer reads the next chunk from SQLite while the team verifies the
+// current one. The main thread folds the previous chunk meanwhile, so the fold
+// costs little wall time. The process is CPU-bound on Ed25519: everything else
+// (decoding, schemas, the fold, integrity_check on the second connection)
+// takes CPU from the signature checks, which is why those paths avoid
+// allocations and per-entry work that the answers do not need.
 //
 // The fold applies each entry with verify::apply_entry() to an in-memory
 // projection store that can undo the entry's writes: an entry the rules refuse

@@ -70,6 +70,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -172,11 +173,12 @@ void parallel_for(size_t n, unsigned threads, const Fn& fn) {
 // finishes its slice takes blocks from the others' (so a member the scheduler
 // holds back does not leave a core idle). The ledger pass reuses its chunks of
 // rows, so row i of every chunk is mostly decoded, and its previous entry
-// freed, by the same thread: glibc's per-thread caches then serve those
-// allocations, where a row freed on another thread goes through the
-// allocating arena's lock (with a new helper thread per chunk that cost ~3%
-// of a 100,000-entry verify, and the thread-local caches of schemas and
-// verification contexts were rebuilt for every chunk).
+// freed, by the same thread: the allocator's per-thread caches then serve
+// those allocations, where a row freed on another thread goes back through
+// shared lists and locks (with a new helper thread per chunk that cost ~3% of
+// a 100,000-entry verify, and the thread-local caches of schemas and
+// verification contexts were rebuilt for every chunk). An exception thrown by
+// a job (or by `first`) is rethrown by run() once every member has stopped.
 class Team {
 public:
   explicit Team(unsigned size) : m_size(std::max(1U, size)) {
@@ -201,7 +203,6 @@ public:
   // Runs fn(begin, end) over [0, n) in blocks, starting with each member's own
   // slice (this thread's is slice 0), and returns when all are done. This
   // thread first runs `first` (if given), while the others start on theirs.
-  // Neither may throw.
   template<typename Fn>
   void run(size_t n, const Fn& fn, const std::function<void()>& first = {}) {
     constexpr size_t k_block = 4;
@@ -240,13 +241,27 @@ public:
       ++m_generation;
     }
     m_start.notify_all();
-    if (first) {
-      first();
+    std::exception_ptr mine;
+    try {
+      if (first) {
+        first();
+      }
+      job(0);
+    } catch (...) {
+      // The others still use `slices` and `job`: wait for them first.
+      mine = std::current_exception();
     }
-    job(0);
     std::unique_lock lock(m_mutex);
     m_done.wait(lock, [&] { return m_pending == 0; });
     m_job = nullptr;
+    std::exception_ptr theirs = std::exchange(m_failure, nullptr);
+    lock.unlock();
+    if (mine) {
+      std::rethrow_exception(mine);
+    }
+    if (theirs) {
+      std::rethrow_exception(theirs);
+    }
   }
 
 private:
@@ -263,8 +278,16 @@ private:
         seen = m_generation;
         job = m_job;
       }
-      (*job)(member);
+      std::exception_ptr failure;
+      try {
+        (*job)(member);
+      } catch (...) {
+        failure = std::current_exception();
+      }
       std::lock_guard lock(m_mutex);
+      if (failure && !m_failure) {
+        m_failure = failure;
+      }
       if (--m_pending == 0) {
         m_done.notify_one();
       }
@@ -279,6 +302,7 @@ private:
   unsigned m_pending = 0;
   uint64_t m_generation = 0;
   bool m_stopping = false;
+  std::exception_ptr m_failure; // the first a helper's job threw
   std::vector<std::thread> m_helpers;
 };
 

@@ -135,38 +135,6 @@ bool valid_actor_name(std::string_view s) {
   return true;
 }
 
-// Runs `fn(begin, end)` over [0, n) in blocks on `threads` threads (this one
-// included). Work functions must not throw.
-template<typename Fn>
-void parallel_for(size_t n, unsigned threads, const Fn& fn) {
-  constexpr size_t k_block = 16;
-  if (threads <= 1 || n <= k_block) {
-    fn(size_t{0}, n);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (;;) {
-      const size_t begin = next.fetch_add(k_block);
-      if (begin >= n) {
-        return;
-      }
-      fn(begin, std::min(n, begin + k_block));
-    }
-  };
-  std::vector<std::thread> helpers;
-  const size_t wanted =
-      std::min<size_t>(threads - 1, (n + k_block - 1) / k_block - 1);
-  helpers.reserve(wanted);
-  for (size_t i = 0; i < wanted; ++i) {
-    helpers.emplace_back(work);
-  }
-  work();
-  for (auto& t : helpers) {
-    t.join();
-  }
-}
-
 // A team of `size` threads, the caller and size-1 helpers that live as long
 // as the team, that runs one job at a time. run(n, fn) gives each member its
 // own slice of [0, n), the same slice every time for the same n; a member that
@@ -305,6 +273,15 @@ private:
   std::exception_ptr m_failure; // the first a helper's job threw
   std::vector<std::thread> m_helpers;
 };
+
+// Runs `fn(begin, end)` over [0, n) in blocks on up to `threads` threads (this
+// one included), for one-off jobs: a Team that lives for this call.
+template<typename Fn>
+void parallel_for(size_t n, unsigned threads, const Fn& fn) {
+  constexpr size_t k_min_per_thread = 16;
+  const size_t useful = std::max<size_t>(1, n / k_min_per_thread);
+  Team(static_cast<unsigned>(std::min<size_t>(threads, useful))).run(n, fn);
+}
 
 // ---------------------------------------------------------------------------
 // Files
@@ -2117,6 +2094,7 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
     const std::vector<StoredRow>& stored = tables.at(static_cast<size_t>(table));
     std::vector<Compared> compared(stored.size());
     parallel_for(stored.size(), m_threads, [&](size_t begin, size_t end) {
+      std::string expected; // a hot document's encoding, reused
       for (size_t i = begin; i < end; ++i) {
         const StoredRow& r = stored[i];
         Compared& c_out = compared[i];
@@ -2134,8 +2112,8 @@ Result<void> Verifier::compare_projections(const StoredTables& tables) {
           doc_same = d.frozen == r.doc;
           image_same = d.image == r.image;
         } else {
-          auto expected = cjson::encode(d.json);
-          doc_same = expected && *expected == r.doc;
+          expected.clear();
+          doc_same = cjson::encode_into(d.json, expected) && expected == r.doc;
           image_same = column_image(d.json, columns) == r.image;
         }
         if (doc_same && image_same) {
